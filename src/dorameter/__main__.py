@@ -1,0 +1,3 @@
+from dorameter.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""One exception tree for everything dorameter expects to go wrong.
+
+    DorameterError
+     ├── UsageError            the user asked for something malformed (exit code 2)
+     │    └── InvalidInput     a date, duration, pattern or value that cannot be parsed
+     ├── SourceError           an outside source failed or is not what it claims to be
+     │    ├── NotARepository   a path that is not a git repository
+     │    └── GitFailed        git itself reported an error
+     ├── StoreError            the database cannot be opened, migrated or written
+     └── NotFound              a named record (deployment, incident, ...) does not exist
+
+Each edge (CLI, web) turns these into one clear message; anything else is a bug.
+"""
+
+
+class DorameterError(Exception):
+    """Base of every expected failure; the message says what to do next."""
+
+    exit_code = 1
+
+
+class UsageError(DorameterError):
+    """The request itself is malformed."""
+
+    exit_code = 2
+
+
+class InvalidInput(UsageError):
+    """A value (date, duration, pattern, field) could not be understood."""
+
+
+class SourceError(DorameterError):
+    """An outside source of delivery data failed."""
+
+
+class NotARepository(SourceError):
+    """The given path is not a git repository."""
+
+
+class GitFailed(SourceError):
+    """git exited with an error."""
+
+
+class StoreError(DorameterError):
+    """The store cannot be opened, migrated or written."""
+
+
+class NotFound(DorameterError):
+    """A record that was referred to does not exist."""

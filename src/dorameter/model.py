@@ -1,0 +1,226 @@
+"""The vocabulary of delivery data: frozen dataclasses and enums, no I/O.
+
+Sources turn outside data into these objects; the store persists them; metrics read the
+"facts" objects (rows the store has enriched with ids and attribution) and return results.
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+
+class DeploymentStatus(StrEnum):
+    """Outcome of one deployment attempt."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    CANCELLED = "cancelled"
+    IN_PROGRESS = "in_progress"
+
+
+class Tier(StrEnum):
+    """What an environment is for; headline metrics use PRODUCTION only."""
+
+    PRODUCTION = "production"
+    STAGING = "staging"
+    TESTING = "testing"
+    DEVELOPMENT = "development"
+    OTHER = "other"
+
+
+class FailureReason(StrEnum):
+    """Why a deployment counts as failed (metrics.md, change fail rate rules 1-4)."""
+
+    INCIDENT_LINKED = "incident_linked"
+    INCIDENT_WINDOW = "incident_window"
+    ROLLED_BACK = "rolled_back"
+    REVERTED = "reverted"
+    HOTFIXED = "hotfixed"
+    FIX_NAMED = "fix_named"
+
+
+class UnplannedReason(StrEnum):
+    """Why a deployment counts as unplanned (rework)."""
+
+    ROLLBACK = "rollback"
+    SHIPS_REVERT = "ships_revert"
+    SHIPS_HOTFIX = "ships_hotfix"
+    NAMED_FIX = "named_fix"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [since, until) in UTC."""
+
+    since: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise ValueError("Period bounds must be timezone-aware")
+        if self.until <= self.since:
+            raise ValueError("Period must end after it starts")
+
+    @property
+    def days(self) -> float:
+        return (self.until - self.since).total_seconds() / 86400
+
+    def contains(self, moment: datetime) -> bool:
+        return self.since <= moment < self.until
+
+    @classmethod
+    def last(cls, length: timedelta, until: datetime | None = None) -> Period:
+        end = until or datetime.now(UTC)
+        return cls(end - length, end)
+
+
+# ---------------------------------------------------------------------------------------------
+# What sources produce
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One git commit as read from a repository or an API."""
+
+    repository: str
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    author_time: datetime
+    committer_time: datetime
+    subject: str
+    reverts: str | None = None  # sha (possibly abbreviated) named by "This reverts commit <sha>"
+    additions: int | None = None
+    deletions: int | None = None
+    files: int | None = None
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One attempt to put a version of a service into an environment."""
+
+    service: str
+    environment: str
+    sha: str
+    finished_at: datetime
+    external_id: str  # stable id from the source; re-ingesting the same id updates, never adds
+    source: str
+    repository: str | None = None
+    started_at: datetime | None = None
+    status: DeploymentStatus = DeploymentStatus.SUCCESS
+    ref: str | None = None  # tag or branch name the version came from, when known
+    rollback: bool = False  # the source says this deployment is a rollback
+    fixes: str | None = None  # external id of the deployment or incident this one remediates
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A period of degraded service."""
+
+    service: str
+    external_id: str
+    source: str
+    started_at: datetime
+    resolved_at: datetime | None = None
+    title: str = ""
+    severity: str | None = None
+    caused_by_deployment: str | None = None  # deployment external id named by the incident
+    caused_by_sha: str | None = None  # a version or commit named by the incident
+    change_caused: bool | None = None  # False: explicitly not caused by a change; None: unknown
+
+
+# ---------------------------------------------------------------------------------------------
+# What the store hands to metrics (stored rows with ids and attribution facts)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploymentFact:
+    """A successful deployment of one service to one environment, with attribution facts."""
+
+    id: int
+    service: str
+    environment: str
+    sha: str
+    finished_at: datetime
+    external_id: str
+    rollback: bool = False  # explicit flag, or its version had already been shipped
+    rollback_base_id: int | None = None  # the deployment that first shipped the version it went back to
+    fixes_deployment_id: int | None = None  # named as the fix of this deployment
+    fixes_incident_id: int | None = None  # named as the fix of this incident
+
+
+@dataclass(frozen=True)
+class ChangeFact:
+    """A commit shipped by a deployment (merge commits included, flagged)."""
+
+    deployment_id: int
+    sha: str
+    author_time: datetime
+    subject: str
+    is_merge: bool
+    reverted_deployment_id: int | None = None  # the deployment that shipped the commit this reverts
+    before_tracking: bool = False  # older than the backfill horizon before the first deployment
+    pr_start_time: datetime | None = None  # earliest commit author time of the PR it merges
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    """A stored incident, with its explicit link to a deployment already resolved."""
+
+    id: int
+    service: str
+    external_id: str
+    started_at: datetime
+    resolved_at: datetime | None
+    title: str = ""
+    linked_deployment_id: int | None = None
+    change_caused: bool | None = None
+
+
+@dataclass(frozen=True)
+class FailureSettings:
+    """Patterns and windows that decide what counts as a failure; see metrics.md."""
+
+    window: timedelta = timedelta(hours=24)
+    hotfix_pattern: str = r"(?i)hotfix"
+
+
+@dataclass(frozen=True)
+class DeploymentOutcome:
+    """The verdict on one deployment: failed or not, why, and when it recovered."""
+
+    deployment: DeploymentFact
+    failure_reasons: tuple[FailureReason, ...] = ()
+    recovered_at: datetime | None = None
+    unplanned_reasons: tuple[UnplannedReason, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failure_reasons)
+
+    @property
+    def unplanned(self) -> bool:
+        return bool(self.unplanned_reasons)
+
+
+@dataclass(frozen=True)
+class DeliveryData:
+    """Everything the metrics of one service need, as loaded by the store for a period."""
+
+    service: str
+    deployments: tuple[DeploymentFact, ...]  # all successful production deployments in reach
+    changes: tuple[ChangeFact, ...]  # commits shipped by those deployments
+    incidents: tuple[IncidentFact, ...]
+    attempts_failed: int = 0  # failed/cancelled deployment attempts in the period
+    has_pr_data: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
