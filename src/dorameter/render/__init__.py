@@ -1,0 +1,1 @@
+"""Renderings of a Report: JSON documents and terminal tables."""

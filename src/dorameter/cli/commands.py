@@ -1,0 +1,183 @@
+"""The main commands: analyze, ingest git, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from dorameter import __version__
+from dorameter.cli.common import (
+    BandsOption,
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    LastOption,
+    OutputFormat,
+    SinceOption,
+    UntilOption,
+    err,
+    guarded,
+    out,
+    period_for,
+    settings_for,
+)
+from dorameter.cli.record import record_app
+from dorameter.config import Settings
+from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git
+from dorameter.render.console import print_report
+from dorameter.render.document import report_document
+from dorameter.report import Report, build_report
+from dorameter.store import Store, open_store
+
+app = typer.Typer(
+    name="dorameter",
+    help="DORA metrics and delivery-flow diagnosis from git and your delivery tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Bring delivery history into the store.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(record_app, name="record")
+
+PathArg = Annotated[Path, typer.Argument(help="A git repository (work tree or bare).")]
+ServiceOption = Annotated[
+    str | None, typer.Option(help="Service name [default: the repository folder's name].")
+]
+TagOption = Annotated[
+    str | None,
+    typer.Option(help="Glob of tags that are production deployments [default: version tags]."),
+]
+BranchOption = Annotated[
+    str | None,
+    typer.Option(help="Every first-parent commit of this branch is a production deployment."),
+]
+EnvironmentOption = Annotated[str, typer.Option(help="Environment the git deployments went to.")]
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"dorameter {__version__}")
+        raise typer.Exit()
+
+
+@contextmanager
+def commit_progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A live count of commits read, shown only on a terminal."""
+    if not err.is_terminal:
+        yield lambda _count: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+
+        def update(count: int) -> None:
+            progress.update(task, description=f"{label}: {count:,} commits")
+
+        yield update
+
+
+def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) -> IngestReport:
+    """Ingest with a progress display, print what changed, exit 1 if nothing is deployable."""
+    with commit_progress(f"reading {options.path}") as progress:
+        summary = ingest_git(store, settings, options, on_commits=progress)
+    deployments = summary.deployments
+    err.print(
+        f"[green]{summary.scope}[/]: {summary.commits_added:,} new commits, "
+        f"{deployments.added} new and {deployments.updated} changed deployments "
+        f"({summary.deployments_matched} found), {summary.attributed} attributed",
+        highlight=False,
+    )
+    for note in summary.notes:
+        err.print(f"[bold red]error:[/] {note}", highlight=False)
+    if not summary.deployments_matched:
+        raise typer.Exit(1)
+    return summary
+
+
+def show(report: Report, output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(report_document(report), indent=2) + "\n")
+    else:
+        print_report(out, report)
+
+
+@ingest_app.command("git")
+def ingest_git_command(
+    path: PathArg,
+    service: ServiceOption = None,
+    tag_pattern: TagOption = None,
+    deploy_branch: BranchOption = None,
+    environment: EnvironmentOption = "production",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read a repository's new history and its deployments (tags or branch) into the store."""
+
+    def body() -> None:
+        settings = settings_for(config, db)
+        options = GitIngestOptions(path, service, tag_pattern, deploy_branch, environment)
+        run_git_ingest(open_store(settings.database_url), settings, options)
+
+    guarded(body)
+
+
+@app.command()
+def report(
+    service: Annotated[
+        list[str] | None, typer.Option(help="Only these services (repeatable) [default: all].")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    last: LastOption = None,
+    bands: BandsOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the DORA report of the stored data for a period."""
+
+    def body() -> None:
+        settings = settings_for(config, db, bands)
+        period = period_for(since, until, last)
+        show(build_report(open_store(settings.database_url), settings, period, service), output)
+
+    guarded(body)
+
+
+@app.command()
+def analyze(
+    path: PathArg = Path("."),
+    service: ServiceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    last: LastOption = None,
+    tag_pattern: TagOption = None,
+    deploy_branch: BranchOption = None,
+    environment: EnvironmentOption = "production",
+    bands: BandsOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest a repository (only what is new) and print its DORA report."""
+
+    def body() -> None:
+        settings = settings_for(config, db, bands)
+        period = period_for(since, until, last)
+        store = open_store(settings.database_url)
+        options = GitIngestOptions(path, service, tag_pattern, deploy_branch, environment)
+        summary = run_git_ingest(store, settings, options)
+        show(build_report(store, settings, period, [summary.scope]), output)
+
+    guarded(body)

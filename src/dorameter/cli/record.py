@@ -1,0 +1,164 @@
+"""`dorameter record ...`: add what git cannot know, from a pipeline step or by hand."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_for
+from dorameter.errors import InvalidInput
+from dorameter.ingest import record_deployments, record_incidents
+from dorameter.model import Deployment, DeploymentStatus, Incident
+from dorameter.store import open_store
+from dorameter.timestamps import parse_instant
+
+record_app = typer.Typer(
+    help="Record a deployment or an incident that git cannot see.", no_args_is_help=True
+)
+
+ServiceArg = Annotated[str, typer.Option(help="The service.", show_default=False)]
+IdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id",
+        help="Stable id from your tool; recording the same id again updates the record "
+        "[default: derived from the other fields].",
+    ),
+]
+
+
+def _derived_id(kind: str, *parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    return f"{kind}:{digest}"
+
+
+def _moment(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    if text == "now":
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except InvalidInput as error:
+        raise InvalidInput(f"{name}: {error}") from None
+
+
+@record_app.command("deployment")
+def record_deployment(
+    service: ServiceArg,
+    sha: Annotated[str, typer.Option(help="The version deployed (commit sha).", show_default=False)],
+    environment: Annotated[str, typer.Option(help="Where it went.")] = "production",
+    finished_at: Annotated[str, typer.Option(help="When it finished (ISO time, or now).")] = "now",
+    started_at: Annotated[str | None, typer.Option(help="When it started.")] = None,
+    status: Annotated[DeploymentStatus, typer.Option(help="Outcome.")] = DeploymentStatus.SUCCESS,
+    repository: Annotated[
+        str | None,
+        typer.Option(help="Stored repository holding the sha [default: the service's name]."),
+    ] = None,
+    rollback: Annotated[bool, typer.Option(help="This deployment is a rollback.")] = False,
+    fixes: Annotated[
+        str | None, typer.Option(help="Id of the deployment or incident this one remediates.")
+    ] = None,
+    external_id: IdOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record one deployment of a version to an environment."""
+
+    def body() -> None:
+        settings = settings_for(config, db)
+        finished = _moment(finished_at, "--finished-at")
+        assert finished is not None
+        deployment = Deployment(
+            service=service,
+            environment=environment,
+            sha=sha.strip().lower(),
+            finished_at=finished,
+            started_at=_moment(started_at, "--started-at"),
+            status=status,
+            external_id=external_id
+            or _derived_id("deployment", service, environment, sha, finished.isoformat()),
+            source="record",
+            repository=repository or service,
+            rollback=rollback,
+            fixes=fixes,
+        )
+        if deployment.started_at and deployment.started_at > finished:
+            raise InvalidInput("--started-at is after --finished-at")
+        summary = record_deployments(open_store(settings.database_url), settings, [deployment])
+        verb = "added" if summary.deployments.added else "updated"
+        err.print(f"deployment {deployment.external_id} {verb}", highlight=False)
+
+    guarded(body)
+
+
+@record_app.command("incident")
+def record_incident(
+    service: ServiceArg,
+    started_at: Annotated[str, typer.Option(help="When it started (ISO time, or now).")] = "now",
+    resolved_at: Annotated[str | None, typer.Option(help="When it was resolved.")] = None,
+    title: Annotated[str, typer.Option(help="Short description.")] = "",
+    severity: Annotated[str | None, typer.Option(help="Severity, as your tool names it.")] = None,
+    caused_by_deployment: Annotated[
+        str | None, typer.Option(help="Id of the deployment that caused it.")
+    ] = None,
+    caused_by_sha: Annotated[
+        str | None, typer.Option(help="Version or commit that caused it.")
+    ] = None,
+    not_change_caused: Annotated[
+        bool, typer.Option(help="It was not caused by a change (never counted as a failure).")
+    ] = False,
+    external_id: IdOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record an incident; record it again with the same --id and --resolved-at to resolve it."""
+
+    def body() -> None:
+        settings = settings_for(config, db)
+        started = _moment(started_at, "--started-at")
+        assert started is not None
+        resolved = _moment(resolved_at, "--resolved-at")
+        if resolved is not None and resolved < started:
+            raise InvalidInput("--resolved-at is before --started-at")
+        if not_change_caused and (caused_by_deployment or caused_by_sha):
+            raise InvalidInput("--not-change-caused contradicts --caused-by-...")
+        incident = Incident(
+            service=service,
+            external_id=external_id or _derived_id("incident", service, started.isoformat(), title),
+            source="record",
+            started_at=started,
+            resolved_at=resolved,
+            title=title,
+            severity=severity,
+            caused_by_deployment=caused_by_deployment,
+            caused_by_sha=caused_by_sha.strip().lower() if caused_by_sha else None,
+            change_caused=False if not_change_caused else None,
+        )
+        summary = record_incidents(open_store(settings.database_url), [incident])
+        verb = "added" if summary.incidents.added else "updated"
+        err.print(f"incident {incident.external_id} {verb}", highlight=False)
+
+    guarded(body)
+
+
+@record_app.command("resolve")
+def record_resolve(
+    incident_id: Annotated[str, typer.Argument(help="Id of the recorded incident.")],
+    resolved_at: Annotated[str, typer.Option(help="When it was resolved (ISO time, or now).")] = "now",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Mark a recorded incident resolved."""
+
+    def body() -> None:
+        settings = settings_for(config, db)
+        resolved = _moment(resolved_at, "--resolved-at")
+        assert resolved is not None
+        open_store(settings.database_url).resolve_incident(incident_id, resolved)
+        err.print(f"incident {incident_id} resolved at {resolved.isoformat()}", highlight=False)
+
+    guarded(body)

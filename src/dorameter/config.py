@@ -1,0 +1,133 @@
+"""Settings: built-in defaults < configuration file < environment < command-line flags.
+
+Loaded at the edges (CLI, web) and passed inward; nothing reads the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from dorameter.errors import InvalidInput
+from dorameter.metrics.bands import BAND_YEARS, DEFAULT_BAND_YEAR
+from dorameter.model import FailureSettings, Tier
+from dorameter.store.database import DATABASE_URL_ENV, default_database_url
+from dorameter.timestamps import parse_duration
+
+CONFIG_ENV = "DORAMETER_CONFIG"
+DEFAULT_CONFIG_FILE = "dorameter.toml"
+
+DEFAULT_TIERS: tuple[tuple[Tier, tuple[str, ...]], ...] = (
+    (Tier.PRODUCTION, ("prod", "prod-*", "prod_*", "production", "production-*", "live", "prd")),
+    (Tier.STAGING, ("staging", "staging-*", "stage", "stg", "preprod", "pre-prod", "uat")),
+    (Tier.TESTING, ("test", "testing", "qa", "qa-*", "ci")),
+    (Tier.DEVELOPMENT, ("dev", "dev-*", "development", "local", "review/*", "preview*")),
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentTiers:
+    """Map environment names to tiers with case-insensitive glob patterns, first match wins."""
+
+    patterns: tuple[tuple[Tier, tuple[str, ...]], ...] = DEFAULT_TIERS
+
+    def tier(self, environment: str) -> Tier:
+        name = environment.lower()
+        for tier, globs in self.patterns:
+            if any(fnmatchcase(name, glob.lower()) for glob in globs):
+                return tier
+        return Tier.OTHER
+
+    def named(self, tier: Tier, environments: list[str]) -> list[str]:
+        """The given environment names that belong to a tier."""
+        return [name for name in environments if self.tier(name) is tier]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults metrics.md specifies."""
+
+    database_url: str = field(default_factory=default_database_url)
+    bands: str = DEFAULT_BAND_YEAR
+    failure: FailureSettings = FailureSettings()
+    backfill_horizon: timedelta = timedelta(days=30)
+    tiers: EnvironmentTiers = EnvironmentTiers()
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the non-None values replaced (flags given on the command line)."""
+        given = {key: value for key, value in changes.items() if value is not None}
+        if "bands" in given:
+            check_band_year(given["bands"])
+        return replace(self, **given)
+
+
+def check_band_year(year: str) -> str:
+    if year not in BAND_YEARS:
+        raise InvalidInput(f"unknown bands {year!r}; choose one of {', '.join(BAND_YEARS)}")
+    return year
+
+
+def load_settings(
+    config_path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then the TOML file (flag, DORAMETER_CONFIG or ./dorameter.toml), then env."""
+    env = os.environ if environ is None else environ
+    path = config_path or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    settings = Settings(database_url=default_database_url(dict(env)))
+    if path is not None:
+        settings = _apply_file(settings, _read_toml(path))
+    if env.get(DATABASE_URL_ENV):
+        settings = replace(settings, database_url=env[DATABASE_URL_ENV])
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InvalidInput(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"configuration file {path} is not valid TOML: {exc}") from None
+
+
+def _apply_file(settings: Settings, data: dict[str, Any]) -> Settings:
+    store = data.get("store", {})
+    metrics = data.get("metrics", {})
+    failure = settings.failure
+    if "failure_window" in metrics:
+        failure = replace(failure, window=parse_duration(str(metrics["failure_window"])))
+    if "hotfix_pattern" in metrics:
+        failure = replace(failure, hotfix_pattern=str(metrics["hotfix_pattern"]))
+    changes: dict[str, Any] = {"failure": failure}
+    if "url" in store:
+        changes["database_url"] = str(store["url"])
+    if "bands" in metrics:
+        changes["bands"] = check_band_year(str(metrics["bands"]))
+    if "backfill_horizon" in metrics:
+        changes["backfill_horizon"] = parse_duration(str(metrics["backfill_horizon"]))
+    if "environments" in data:
+        changes["tiers"] = _tiers(data["environments"])
+    return replace(settings, **changes)
+
+
+def _tiers(table: dict[str, Any]) -> EnvironmentTiers:
+    patterns = []
+    for name, globs in table.items():
+        try:
+            tier = Tier(name)
+        except ValueError:
+            choices = ", ".join(tier.value for tier in Tier)
+            raise InvalidInput(f"unknown tier [environments].{name}; use {choices}") from None
+        if not isinstance(globs, list) or not all(isinstance(glob, str) for glob in globs):
+            raise InvalidInput(f"[environments].{name} must be a list of name patterns")
+        patterns.append((tier, tuple(globs)))
+    return EnvironmentTiers(tuple(patterns))

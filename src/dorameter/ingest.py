@@ -1,0 +1,129 @@
+"""Ingestion use cases: source -> model objects -> idempotent upserts -> attribution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dorameter.config import Settings
+from dorameter.errors import InvalidInput
+from dorameter.model import Deployment, Incident
+from dorameter.sources import git
+from dorameter.store import Store, UpsertCounts
+
+CommitProgress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class GitIngestOptions:
+    """How to read one repository and what counts as a deployment in it."""
+
+    path: Path
+    service: str | None = None
+    tag_pattern: str | None = None
+    deploy_branch: str | None = None
+    environment: str = "production"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingestion added or changed, and anything the user should know about it."""
+
+    source: str
+    scope: str
+    service: str | None = None
+    commits_added: int = 0
+    deployments: UpsertCounts = UpsertCounts()
+    incidents: UpsertCounts = UpsertCounts()
+    attributed: int = 0
+    deployments_matched: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def ingest_git(
+    store: Store,
+    settings: Settings,
+    options: GitIngestOptions,
+    on_commits: CommitProgress | None = None,
+) -> IngestReport:
+    """Read a repository's new history and deployments into the store, then attribute."""
+    if options.tag_pattern and options.deploy_branch:
+        raise InvalidInput("give either --tag-pattern or --deploy-branch, not both")
+    repo = git.open_repository(options.path)
+    name = options.service or repository_name(repo)
+    _check_same_repository(store, repo, name)
+    repository_id = store.ensure_repository(name, str(repo))
+    cursor = store.read_cursor("git", name) or {}
+    seen = git.existing_commits(repo, cursor.get("tips", []))
+    added = store.insert_commits(
+        repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
+    )
+    found = _git_deployments(repo, name, options)
+    counts = store.upsert_deployments(found)
+    attributed = store.attribute_pending(settings.backfill_horizon)
+    store.write_cursor("git", name, {"tips": git.ref_tips(repo), "location": str(repo)})
+    return IngestReport(
+        source="git",
+        scope=name,
+        service=name,
+        commits_added=added,
+        deployments=counts,
+        attributed=attributed,
+        deployments_matched=len(found),
+        notes=_git_notes(repo, options, len(found)),
+    )
+
+
+def repository_name(repo: Path) -> str:
+    """A repository's name from its folder: /src/api or /src/api.git -> api."""
+    folder = repo.parent if repo.name == ".git" else repo
+    return folder.name.removesuffix(".git") or "repository"
+
+
+def _check_same_repository(store: Store, repo: Path, name: str) -> None:
+    """Refuse to mix two different histories under one name; a moved clone is fine."""
+    cursor = store.read_cursor("git", name)
+    if not cursor or cursor.get("location") == str(repo):
+        return
+    if cursor.get("tips") and not git.existing_commits(repo, cursor["tips"]):
+        raise InvalidInput(
+            f"a different repository named {name!r} is already stored "
+            f"(from {cursor.get('location')}); pass --service NAME to store this one "
+            "under another name"
+        )
+
+
+def _git_deployments(repo: Path, name: str, options: GitIngestOptions) -> list[Deployment]:
+    if options.deploy_branch:
+        commits = git.first_parent_commits(repo, options.deploy_branch)
+        return git.deployments_from_branch(
+            commits, options.deploy_branch, name, name, options.environment
+        )
+    matcher = git.tag_matcher(options.tag_pattern)
+    return git.deployments_from_tags(git.read_tags(repo), matcher, name, name, options.environment)
+
+
+def _git_notes(repo: Path, options: GitIngestOptions, matched: int) -> tuple[str, ...]:
+    if matched or options.deploy_branch:
+        return ()
+    tags = [tag.name for tag in git.read_tags(repo)]
+    pattern = f"--tag-pattern {options.tag_pattern!r}" if options.tag_pattern else "version tags"
+    if not tags:
+        hint = "The repository has no tags: use --deploy-branch main (every merge to it a deploy)"
+    else:
+        sample = ", ".join(tags[:5]) + (", ..." if len(tags) > 5 else "")
+        hint = f"Its tags are {sample}: use --tag-pattern GLOB or --deploy-branch BRANCH"
+    return (f"No deployment found: {pattern} matched no tag. {hint}.",)
+
+
+def record_deployments(store: Store, settings: Settings, items: Iterable[Deployment]) -> IngestReport:
+    """Store deployments a pipeline or a person reported, then attribute their commits."""
+    counts = store.upsert_deployments(items)
+    attributed = store.attribute_pending(settings.backfill_horizon)
+    return IngestReport(source="record", scope="deployments", deployments=counts, attributed=attributed)
+
+
+def record_incidents(store: Store, items: Iterable[Incident]) -> IngestReport:
+    """Store incidents a pipeline, a tool or a person reported."""
+    return IngestReport(source="record", scope="incidents", incidents=store.upsert_incidents(items))

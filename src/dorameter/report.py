@@ -1,0 +1,164 @@
+"""Build the one Report that the CLI, the JSON output, the API and the dashboard all render."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dorameter.config import Settings
+from dorameter.metrics.bands import BAND_RULE_NOTES, Band, restore_metric, worst
+from dorameter.metrics.change_fail_rate import RateResult, change_fail_rate
+from dorameter.metrics.failures import classify_deployments
+from dorameter.metrics.frequency import FrequencyResult, deployment_frequency
+from dorameter.metrics.lead_time import LeadTimeResult, change_lead_time
+from dorameter.metrics.quickcheck import QuickCheck, quick_check
+from dorameter.metrics.recovery import RecoveryResult, recovery_time, time_to_restore
+from dorameter.metrics.rework import rework_rate
+from dorameter.metrics.trends import TrendPoint, weekly_trends
+from dorameter.model import DeliveryData, DeploymentOutcome, Period, Tier
+from dorameter.store import Store
+
+# GitHub's squash merges end the subject with "(#123)": the original commits are gone.
+_SQUASH_SUBJECT = re.compile(r"\(#\d+\)\s*$")
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    """The five keys, time to restore, bands, Quick Check, trend and notes of one service."""
+
+    service: str
+    deployment_frequency: FrequencyResult
+    lead_time: LeadTimeResult
+    change_fail_rate: RateResult
+    recovery_time: RecoveryResult
+    time_to_restore: RecoveryResult
+    rework_rate: RateResult
+    overall_band: Band | None
+    quick_check: QuickCheck
+    trend: tuple[TrendPoint, ...]
+    failed_attempts: int
+    failed_deployments: tuple[DeploymentOutcome, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every service's figures for one period and one band year."""
+
+    period: Period
+    bands: str
+    environments: tuple[str, ...]
+    generated_at: datetime
+    services: tuple[ServiceReport, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def build_report(
+    store: Store, settings: Settings, period: Period, services: Sequence[str] | None = None
+) -> Report:
+    """Load each service's facts for the period and compute its figures."""
+    environments = settings.tiers.named(Tier.PRODUCTION, store.environment_names())
+    names = list(services) if services else store.service_names()
+    reports = tuple(
+        service_report(
+            store.load_delivery(name, environments, period, settings.failure.window),
+            period,
+            settings,
+        )
+        for name in names
+    )
+    notes = (BAND_RULE_NOTES[settings.bands],) if settings.bands in BAND_RULE_NOTES else ()
+    return Report(
+        period=period,
+        bands=settings.bands,
+        environments=tuple(environments),
+        generated_at=datetime.now(UTC),
+        services=reports,
+        notes=notes,
+    )
+
+
+def service_report(data: DeliveryData, period: Period, settings: Settings) -> ServiceReport:
+    """Pure: one service's figures from its loaded facts."""
+    year = settings.bands
+    outcomes = classify_deployments(data, settings.failure)
+    in_period = tuple(outcome for outcome in outcomes if period.contains(outcome.deployment.finished_at))
+    by_id = {deployment.id: deployment for deployment in data.deployments}
+    frequency = deployment_frequency([o.deployment.finished_at for o in in_period], period, year)
+    lead = change_lead_time(data.changes, by_id, period, year)
+    fail_rate = change_fail_rate(outcomes, period, year)
+    recovery = recovery_time(outcomes, period, year)
+    restore = time_to_restore(data.incidents, period, year)
+    rework = rework_rate(outcomes, period)
+    restore_band = recovery.band if restore_metric(year).value == "recovery_time" else restore.band
+    bands = (frequency.band, lead.band, fail_rate.band, restore_band)
+    return ServiceReport(
+        service=data.service,
+        deployment_frequency=frequency,
+        lead_time=lead,
+        change_fail_rate=fail_rate,
+        recovery_time=recovery,
+        time_to_restore=restore,
+        rework_rate=rework,
+        overall_band=worst(bands) if frequency.count else None,
+        quick_check=quick_check(
+            frequency.per_day,
+            lead.summary.median_seconds,
+            recovery.summary.median_seconds,
+            fail_rate.value,
+            rework.value,
+        ),
+        trend=weekly_trends(outcomes, data.changes, period),
+        failed_attempts=data.attempts_failed,
+        failed_deployments=tuple(outcome for outcome in in_period if outcome.failed),
+        notes=data.notes + _quality_notes(data, period, frequency, lead, bands),
+    )
+
+
+def _quality_notes(
+    data: DeliveryData,
+    period: Period,
+    frequency: FrequencyResult,
+    lead: LeadTimeResult,
+    bands: tuple[Band | None, ...],
+) -> tuple[str, ...]:
+    notes = []
+    if not frequency.count:
+        notes.append("No successful production deployment in this period.")
+    if lead.negative:
+        notes.append(
+            f"{lead.negative} change(s) were committed after the deployment that shipped them "
+            "(clock skew or rewritten dates); they are left out of lead time."
+        )
+    if lead.before_tracking:
+        notes.append(
+            f"{lead.before_tracking} change(s) were deployed before tracking began (older than "
+            "the backfill horizon before the first recorded deployment); they are left out of "
+            "lead time."
+        )
+    squashed = _squash_like(data, period)
+    if squashed and not data.has_pr_data:
+        notes.append(
+            f"{squashed} change(s) look like squash merges of pull requests: without pull-request "
+            "data their lead time starts at the squash, not at the first commit, so lead time "
+            "is understated. Ingest the pull requests (dorameter ingest github) to fix this."
+        )
+    if frequency.count and any(band is None for band in bands):
+        notes.append(
+            "The overall band covers only the metrics that have data in this period "
+            "(a metric without samples has no band)."
+        )
+    return tuple(notes)
+
+
+def _squash_like(data: DeliveryData, period: Period) -> int:
+    in_period = {d.id for d in data.deployments if period.contains(d.finished_at)}
+    return sum(
+        1
+        for change in data.changes
+        if change.deployment_id in in_period
+        and not change.is_merge
+        and _SQUASH_SUBJECT.search(change.subject)
+    )

@@ -1,0 +1,40 @@
+"""The only package that speaks SQL: schema, migrations and queries behind one Store object."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from dorameter.store.database import (
+    DATABASE_URL_ENV,
+    create_store_engine,
+    default_database_url,
+    describe_url,
+    migrate,
+)
+from dorameter.store.reads import ReadQueries
+from dorameter.store.shipping import ShippingQueries
+from dorameter.store.writes import UpsertCounts, WriteQueries
+
+
+class Store(WriteQueries, ShippingQueries, ReadQueries):
+    """Delivery records in one database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return describe_url(self.engine.url.render_as_string(hide_password=False))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and if needed create and migrate) the store at a SQLAlchemy URL."""
+    engine = create_store_engine(url or default_database_url())
+    migrate(engine)
+    return Store(engine)
+
+
+__all__ = ["DATABASE_URL_ENV", "Store", "UpsertCounts", "default_database_url", "open_store"]

@@ -1,0 +1,159 @@
+"""Table definitions used by queries; the Alembic migrations create the same tables.
+
+Times are stored as integer microseconds since the Unix epoch (UTC) on every database:
+exact, cheap to convert, sortable, and identical on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    """Epoch microseconds of an aware datetime."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    """Aware UTC datetime from epoch microseconds."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """An aware datetime stored as epoch microseconds."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; all times must be aware")
+        return to_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_micros(int(value))
+
+
+metadata = MetaData()
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(400), nullable=False, unique=True),
+    Column("location", Text),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(400), nullable=False, unique=True),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("repository_id", Integer, ForeignKey("repositories.id"), nullable=False),
+    Column("sha", String(64), nullable=False),
+    Column("parents", Text, nullable=False),  # space-separated parent shas
+    Column("author_name", Text, nullable=False),
+    Column("author_email", Text, nullable=False),
+    Column("author_time", UtcTimestamp, nullable=False),
+    Column("committer_time", UtcTimestamp, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("reverts", String(64)),
+    Column("additions", Integer),
+    Column("deletions", Integer),
+    Column("files", Integer),
+    UniqueConstraint("repository_id", "sha", name="uq_commits_repository_sha"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("external_id", String(500), nullable=False, unique=True),
+    Column("source", String(50), nullable=False),
+    Column("service_id", Integer, ForeignKey("services.id"), nullable=False),
+    Column("environment", String(200), nullable=False),
+    Column("repository_id", Integer, ForeignKey("repositories.id")),
+    Column("sha", String(64), nullable=False),
+    Column("ref", Text),
+    Column("started_at", UtcTimestamp),
+    Column("finished_at", UtcTimestamp, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("rollback", Boolean, nullable=False),  # the source said so
+    Column("fixes", String(500)),  # external id of the deployment or incident it remediates
+    # Attribution facts, derived by dorameter.attribution and rewritten when history changes.
+    Column("attributed", Boolean, nullable=False),
+    Column("version_missing", Boolean, nullable=False),
+    Column("shipped_rollback", Boolean, nullable=False),  # its version had already shipped
+    Column("rollback_base_id", BigInteger),
+)
+Index(
+    "ix_deployments_service_env_finished",
+    deployments.c.service_id,
+    deployments.c.environment,
+    deployments.c.finished_at,
+)
+
+shipped = Table(
+    "shipped",
+    metadata,
+    Column("deployment_id", BigInteger, ForeignKey("deployments.id"), primary_key=True),
+    Column("commit_id", BigInteger, ForeignKey("commits.id"), primary_key=True),
+    Column("before_tracking", Boolean, nullable=False),
+)
+Index("ix_shipped_commit", shipped.c.commit_id)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("external_id", String(500), nullable=False, unique=True),
+    Column("source", String(50), nullable=False),
+    Column("service_id", Integer, ForeignKey("services.id"), nullable=False),
+    Column("started_at", UtcTimestamp, nullable=False),
+    Column("resolved_at", UtcTimestamp),
+    Column("title", Text, nullable=False),
+    Column("severity", String(50)),
+    Column("caused_by_deployment", String(500)),
+    Column("caused_by_sha", String(64)),
+    Column("change_caused", Boolean),
+)
+Index("ix_incidents_service_started", incidents.c.service_id, incidents.c.started_at)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("source", String(50), primary_key=True),
+    Column("scope", String(500), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+)

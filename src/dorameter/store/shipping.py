@@ -1,0 +1,207 @@
+"""Persist attribution: run the commit-graph walk for deployments not attributed yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
+from dorameter.store.schema import commits, deployments, shipped, to_micros
+from dorameter.store.writes import batched
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The deployments of one service to one environment from one repository."""
+
+    service_id: int
+    environment: str
+    repository_id: int
+    since: int  # finish time (micros) of the earliest deployment that needs attribution
+
+
+@dataclass
+class RepositoryGraph:
+    """A repository's known commits: the parent graph and the id of each sha."""
+
+    graph: CommitGraph
+    ids: dict[str, int]
+
+
+class ShippingQueries:
+    """Mixin for Store: keep the `shipped` table in step with deployments and commits."""
+
+    engine: Engine
+
+    def attribute_pending(self, horizon: timedelta) -> int:
+        """Attribute every deployment not attributed yet; returns how many were (re)walked."""
+        self._settle_unattributable()
+        walked = 0
+        graphs: dict[int, RepositoryGraph] = {}
+        for chain in self._pending_chains():
+            if chain.repository_id not in graphs:
+                graphs[chain.repository_id] = self._load_graph(chain.repository_id)
+            walked += self._attribute(chain, graphs[chain.repository_id], horizon)
+        return walked
+
+    def _settle_unattributable(self) -> None:
+        """Failed attempts ship nothing; deployments without a repository cannot be walked."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deployments)
+                .where(~deployments.c.attributed, deployments.c.status != "success")
+                .values(attributed=True, version_missing=False)
+            )
+            connection.execute(
+                update(deployments)
+                .where(~deployments.c.attributed, deployments.c.repository_id.is_(None))
+                .values(attributed=True, version_missing=True)
+            )
+
+    def _pending_chains(self) -> list[Chain]:
+        query = (
+            select(
+                deployments.c.service_id,
+                deployments.c.environment,
+                deployments.c.repository_id,
+                func.min(deployments.c.finished_at),
+            )
+            .where(~deployments.c.attributed)
+            .group_by(
+                deployments.c.service_id, deployments.c.environment, deployments.c.repository_id
+            )
+        )
+        with self.engine.connect() as connection:
+            return [Chain(*row) for row in connection.execute(query)]
+
+    def _load_graph(self, repository_id: int) -> RepositoryGraph:
+        parents: dict[str, tuple[str, ...]] = {}
+        ids: dict[str, int] = {}
+        query = select(commits.c.id, commits.c.sha, commits.c.parents).where(
+            commits.c.repository_id == repository_id
+        )
+        with self.engine.connect() as connection:
+            for commit_id, sha, parent_text in connection.execute(query):
+                parents[sha] = tuple(parent_text.split())
+                ids[sha] = commit_id
+        return RepositoryGraph(CommitGraph(parents), ids)
+
+    def _attribute(self, chain: Chain, repo: RepositoryGraph, horizon: timedelta) -> int:
+        with self.engine.begin() as connection:
+            shipped_by, current = _chain_state(connection, chain, repo.graph)
+            later = _chain_deployments(connection, chain, since=chain.since)
+            for chunk in batched([row.id for row in later], 500):
+                connection.execute(delete(shipped).where(shipped.c.deployment_id.in_(chunk)))
+            results = attribute_chain(later, repo.graph, shipped_by, current)
+            _write_attributions(connection, results, repo.ids)
+            if not _has_earlier(connection, chain):
+                _mark_before_tracking(connection, chain, horizon)
+        return len(results)
+
+
+def _chain_filter(chain: Chain) -> Any:
+    return and_(
+        deployments.c.service_id == chain.service_id,
+        deployments.c.environment == chain.environment,
+        deployments.c.repository_id == chain.repository_id,
+        deployments.c.status == "success",
+    )
+
+
+def _chain_deployments(connection: Connection, chain: Chain, since: int) -> list[ChainDeployment]:
+    query = (
+        select(deployments.c.id, deployments.c.sha, deployments.c.rollback)
+        .where(_chain_filter(chain), deployments.c.finished_at >= since)
+        .order_by(deployments.c.finished_at, deployments.c.id)
+    )
+    return [ChainDeployment(*row) for row in connection.execute(query)]
+
+
+def _chain_state(
+    connection: Connection, chain: Chain, graph: CommitGraph
+) -> tuple[dict[str, int], str | None]:
+    """What the chain's deployments before `since` shipped, and the version they left live."""
+    earlier = and_(_chain_filter(chain), deployments.c.finished_at < chain.since)
+    query = (
+        select(commits.c.sha, shipped.c.deployment_id)
+        .select_from(
+            shipped.join(deployments, deployments.c.id == shipped.c.deployment_id).join(
+                commits, commits.c.id == shipped.c.commit_id
+            )
+        )
+        .where(earlier)
+    )
+    shipped_by = {sha: deployment_id for sha, deployment_id in connection.execute(query)}
+    last = connection.execute(
+        select(deployments.c.sha)
+        .where(earlier)
+        .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return shipped_by, (graph.resolve(last) if last else None)
+
+
+def _write_attributions(
+    connection: Connection, results: Sequence[Attribution], ids: dict[str, int]
+) -> None:
+    rows = (
+        {"deployment_id": result.deployment_id, "commit_id": ids[sha], "before_tracking": False}
+        for result in results
+        for sha in result.shipped
+    )
+    for chunk in batched(rows):
+        connection.execute(shipped.insert(), chunk)
+    facts = [
+        {
+            "deployment": result.deployment_id,
+            "missing": result.version_missing,
+            "went_back": result.rollback,
+            "base": result.rollback_base_id,
+        }
+        for result in results
+    ]
+    statement = (
+        update(deployments)
+        .where(deployments.c.id == bindparam("deployment"))
+        .values(
+            attributed=True,
+            version_missing=bindparam("missing"),
+            shipped_rollback=bindparam("went_back"),
+            rollback_base_id=bindparam("base"),
+        )
+    )
+    for chunk in batched(facts):
+        connection.execute(statement, chunk)
+
+
+def _has_earlier(connection: Connection, chain: Chain) -> bool:
+    query = select(deployments.c.id).where(
+        _chain_filter(chain), deployments.c.finished_at < chain.since
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
+def _mark_before_tracking(connection: Connection, chain: Chain, horizon: timedelta) -> None:
+    """The chain's first deployment: commits older than the horizon predate tracking."""
+    first = connection.execute(
+        select(deployments.c.id, deployments.c.finished_at)
+        .where(_chain_filter(chain))
+        .order_by(deployments.c.finished_at, deployments.c.id)
+        .limit(1)
+    ).first()
+    if first is None:
+        return
+    cutoff = to_micros(first.finished_at - horizon)
+    old_commits = select(commits.c.id).where(
+        commits.c.repository_id == chain.repository_id, commits.c.author_time < cutoff
+    )
+    connection.execute(
+        update(shipped)
+        .where(shipped.c.deployment_id == first.id, shipped.c.commit_id.in_(old_commits))
+        .values(before_tracking=True)
+    )

@@ -1,0 +1,318 @@
+"""Idempotent writes: every record is keyed by a stable external id or (repository, sha)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Insert
+
+from dorameter.errors import InvalidInput, NotFound
+from dorameter.model import Commit, Deployment, DeploymentStatus, Incident
+from dorameter.store.schema import (
+    commits,
+    cursors,
+    deployments,
+    incidents,
+    repositories,
+    services,
+    to_micros,
+)
+
+BATCH = 5000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """How many records a write added, changed, or found already as they were."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.added + other.added,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    """Lists of at most `size` items, so huge histories never sit in memory at once."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def dialect_insert(engine: Engine, table: Any) -> Insert:
+    """An INSERT that supports ON CONFLICT on both SQLite and PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class WriteQueries:
+    """Mixin for Store: idempotent upserts of delivery records."""
+
+    engine: Engine
+
+    def ensure_repository(self, name: str, location: str | None = None) -> int:
+        """The id of the named repository, creating it when new."""
+        with self.engine.begin() as connection:
+            return _ensure_named(self.engine, connection, repositories, name, location=location)
+
+    def ensure_service(self, name: str) -> int:
+        """The id of the named service, creating it when new."""
+        with self.engine.begin() as connection:
+            return _ensure_named(self.engine, connection, services, name)
+
+    def insert_commits(self, repository_id: int, items: Iterable[Commit]) -> int:
+        """Store commits not seen before (commits never change); returns how many were new."""
+        added = 0
+        statement = dialect_insert(self.engine, commits).on_conflict_do_nothing(
+            index_elements=["repository_id", "sha"]
+        )
+        for chunk in batched(items):
+            rows = [_commit_row(repository_id, commit) for commit in chunk]
+            with self.engine.begin() as connection:
+                added += max(connection.execute(statement, rows).rowcount, 0)
+        if added:
+            self._resolve_short_reverts(repository_id)
+            self._retry_missing_versions(repository_id)
+        return added
+
+    def _resolve_short_reverts(self, repository_id: int) -> None:
+        """Expand abbreviated shas named by revert messages to full ones when unambiguous."""
+        with self.engine.begin() as connection:
+            short = connection.execute(
+                select(commits.c.id, commits.c.reverts).where(
+                    commits.c.repository_id == repository_id,
+                    func.length(commits.c.reverts) < 40,
+                )
+            ).all()
+            for commit_id, prefix in short:
+                matches = connection.execute(
+                    select(commits.c.sha)
+                    .where(commits.c.repository_id == repository_id)
+                    .where(commits.c.sha.startswith(prefix, autoescape=True))
+                    .limit(2)
+                ).all()
+                if len(matches) == 1:
+                    connection.execute(
+                        update(commits).where(commits.c.id == commit_id).values(reverts=matches[0][0])
+                    )
+
+    def _retry_missing_versions(self, repository_id: int) -> None:
+        """New commits may contain versions that deployments named before we knew them."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deployments)
+                .where(deployments.c.repository_id == repository_id, deployments.c.version_missing)
+                .values(attributed=False)
+            )
+
+    def upsert_deployments(self, items: Iterable[Deployment]) -> UpsertCounts:
+        """Insert new deployments and update changed ones, keyed by external id."""
+        total = UpsertCounts()
+        for chunk in batched(items, 1000):
+            with self.engine.begin() as connection:
+                rows = [self._deployment_row(connection, item) for item in chunk]
+                total += _upsert_rows(connection, deployments, rows, _DEPLOYMENT_FACTS)
+        return total
+
+    def upsert_incidents(self, items: Iterable[Incident]) -> UpsertCounts:
+        """Insert new incidents and update changed ones, keyed by external id."""
+        total = UpsertCounts()
+        for chunk in batched(items, 1000):
+            with self.engine.begin() as connection:
+                rows = [self._incident_row(connection, item) for item in chunk]
+                total += _upsert_rows(connection, incidents, rows, ())
+        return total
+
+    def _deployment_row(self, connection: Connection, item: Deployment) -> dict[str, Any]:
+        repository_id = (
+            _ensure_named(self.engine, connection, repositories, item.repository)
+            if item.repository
+            else None
+        )
+        return {
+            "external_id": item.external_id,
+            "source": item.source,
+            "service_id": _ensure_named(self.engine, connection, services, item.service),
+            "environment": item.environment,
+            "repository_id": repository_id,
+            "sha": item.sha,
+            "ref": item.ref,
+            "started_at": _micros(item.started_at),
+            "finished_at": to_micros(item.finished_at),
+            "status": DeploymentStatus(item.status).value,
+            "rollback": item.rollback,
+            "fixes": item.fixes,
+        }
+
+    def _incident_row(self, connection: Connection, item: Incident) -> dict[str, Any]:
+        return {
+            "external_id": item.external_id,
+            "source": item.source,
+            "service_id": _ensure_named(self.engine, connection, services, item.service),
+            "started_at": to_micros(item.started_at),
+            "resolved_at": _micros(item.resolved_at),
+            "title": item.title,
+            "severity": item.severity,
+            "caused_by_deployment": item.caused_by_deployment,
+            "caused_by_sha": item.caused_by_sha,
+            "change_caused": item.change_caused,
+        }
+
+    def resolve_incident(self, external_id: str, resolved_at: datetime) -> None:
+        """Set an incident's resolution time; NotFound when no incident has that id."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(incidents.c.id, incidents.c.started_at).where(
+                    incidents.c.external_id == external_id
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no incident with id {external_id!r}; record it first")
+            if resolved_at < row.started_at:
+                raise InvalidInput(
+                    f"the resolution {resolved_at.isoformat()} is before the incident started "
+                    f"({row.started_at.isoformat()})"
+                )
+            connection.execute(
+                update(incidents).where(incidents.c.id == row.id).values(resolved_at=resolved_at)
+            )
+
+    def read_cursor(self, source: str, scope: str) -> Any:
+        """The stored sync position of a source for a scope (JSON value), or None."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(cursors.c.value).where(cursors.c.source == source, cursors.c.scope == scope)
+            ).scalar()
+        return None if value is None else json.loads(value)
+
+    def write_cursor(self, source: str, scope: str, value: Any) -> None:
+        """Remember a source's sync position, replacing the previous one."""
+        row = {
+            "source": source,
+            "scope": scope,
+            "value": json.dumps(value),
+            "updated_at": to_micros(datetime.now(UTC)),
+        }
+        statement = dialect_insert(self.engine, cursors)
+        statement = statement.on_conflict_do_update(
+            index_elements=["source", "scope"],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement, row)
+
+
+# Columns whose change invalidates a deployment's attribution (which commits it shipped).
+_DEPLOYMENT_FACTS = ("sha", "finished_at", "status", "environment", "service_id", "repository_id")
+
+
+def _upsert_rows(
+    connection: Connection, table: Any, rows: Sequence[dict[str, Any]], facts: Sequence[str]
+) -> UpsertCounts:
+    """Insert new rows and update changed ones; changing a fact resets attribution."""
+    ids = [row["external_id"] for row in rows]
+    existing = {
+        row.external_id: row._mapping
+        for row in connection.execute(select(table).where(table.c.external_id.in_(ids)))
+    }
+    added = updated = unchanged = 0
+    new_rows: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        old = existing.get(row["external_id"])
+        if old is None:
+            new_rows[row["external_id"]] = row  # a repeated id in one batch: the last one wins
+            continue
+        changes = {key: value for key, value in row.items() if _stored(old[key]) != value}
+        if not changes:
+            unchanged += 1
+            continue
+        if any(key in facts for key in changes):
+            changes["attributed"] = False
+            _reset_chain_after(connection, old)
+        connection.execute(update(table).where(table.c.id == old["id"]).values(**changes))
+        updated += 1
+    if new_rows:
+        defaults = _new_row_defaults(table)
+        connection.execute(table.insert(), [defaults | row for row in new_rows.values()])
+        added = len(new_rows)
+    return UpsertCounts(added, updated, unchanged)
+
+
+def _reset_chain_after(connection: Connection, old: Any) -> None:
+    """A deployment that moved or changed invalidates what later ones of its old chain shipped."""
+    connection.execute(
+        update(deployments)
+        .where(
+            deployments.c.service_id == old["service_id"],
+            deployments.c.environment == old["environment"],
+            deployments.c.finished_at >= to_micros(old["finished_at"]),
+        )
+        .values(attributed=False)
+    )
+
+
+def _stored(value: Any) -> Any:
+    """Stored values come back as datetimes; compare them as the micros we write."""
+    return to_micros(value) if isinstance(value, datetime) else value
+
+
+def _new_row_defaults(table: Any) -> dict[str, Any]:
+    if table is deployments:
+        return {
+            "attributed": False,
+            "version_missing": False,
+            "shipped_rollback": False,
+            "rollback_base_id": None,
+        }
+    return {}
+
+
+def _micros(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+def _commit_row(repository_id: int, commit: Commit) -> dict[str, Any]:
+    return {
+        "repository_id": repository_id,
+        "sha": commit.sha,
+        "parents": " ".join(commit.parents),
+        "author_name": commit.author_name,
+        "author_email": commit.author_email,
+        "author_time": to_micros(commit.author_time),
+        "committer_time": to_micros(commit.committer_time),
+        "subject": commit.subject,
+        "reverts": commit.reverts,
+        "additions": commit.additions,
+        "deletions": commit.deletions,
+        "files": commit.files,
+    }
+
+
+def _ensure_named(
+    engine: Engine, connection: Connection, table: Any, name: str, **extra: Any
+) -> int:
+    """Get-or-create a row by unique name inside the caller's transaction."""
+    found = connection.execute(select(table.c.id).where(table.c.name == name)).scalar()
+    if found is not None:
+        return int(found)
+    statement = dialect_insert(engine, table).values(name=name, **extra)
+    connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+    return int(connection.execute(select(table.c.id).where(table.c.name == name)).scalar_one())
+
+
+__all__ = ["UpsertCounts", "WriteQueries", "batched", "dialect_insert"]
