@@ -117,11 +117,15 @@ def _git_notes(repo: Path, options: GitIngestOptions, matched: int) -> tuple[str
     return (f"No deployment found: {pattern} matched no tag. {hint}.",)
 
 
-def record_deployments(store: Store, settings: Settings, items: Iterable[Deployment]) -> IngestReport:
+def record_deployments(
+    store: Store, settings: Settings, items: Iterable[Deployment]
+) -> IngestReport:
     """Store deployments a pipeline or a person reported, then attribute their commits."""
     counts = store.upsert_deployments(items)
     attributed = store.attribute_pending(settings.backfill_horizon)
-    return IngestReport(source="record", scope="deployments", deployments=counts, attributed=attributed)
+    return IngestReport(
+        source="record", scope="deployments", deployments=counts, attributed=attributed
+    )
 
 
 def record_incidents(store: Store, items: Iterable[Incident]) -> IngestReport:

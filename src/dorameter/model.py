@@ -154,7 +154,9 @@ class DeploymentFact:
     finished_at: datetime
     external_id: str
     rollback: bool = False  # explicit flag, or its version had already been shipped
-    rollback_base_id: int | None = None  # the deployment that first shipped the version it went back to
+    rollback_base_id: int | None = (
+        None  # the deployment that first shipped the version it went back to
+    )
     fixes_deployment_id: int | None = None  # named as the fix of this deployment
     fixes_incident_id: int | None = None  # named as the fix of this incident
 

@@ -84,7 +84,9 @@ def service_report(data: DeliveryData, period: Period, settings: Settings) -> Se
     """Pure: one service's figures from its loaded facts."""
     year = settings.bands
     outcomes = classify_deployments(data, settings.failure)
-    in_period = tuple(outcome for outcome in outcomes if period.contains(outcome.deployment.finished_at))
+    in_period = tuple(
+        outcome for outcome in outcomes if period.contains(outcome.deployment.finished_at)
+    )
     by_id = {deployment.id: deployment for deployment in data.deployments}
     frequency = deployment_frequency([o.deployment.finished_at for o in in_period], period, year)
     lead = change_lead_time(data.changes, by_id, period, year)

@@ -29,7 +29,9 @@ class OutputFormat(StrEnum):
 DbOption = Annotated[
     str | None,
     typer.Option(
-        "--db", help="SQLAlchemy URL of the store [env: DORAMETER_DATABASE_URL].", show_default=False
+        "--db",
+        help="SQLAlchemy URL of the store [env: DORAMETER_DATABASE_URL].",
+        show_default=False,
     ),
 ]
 ConfigOption = Annotated[

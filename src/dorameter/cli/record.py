@@ -49,7 +49,9 @@ def _moment(text: str | None, name: str) -> datetime | None:
 @record_app.command("deployment")
 def record_deployment(
     service: ServiceArg,
-    sha: Annotated[str, typer.Option(help="The version deployed (commit sha).", show_default=False)],
+    sha: Annotated[
+        str, typer.Option(help="The version deployed (commit sha).", show_default=False)
+    ],
     environment: Annotated[str, typer.Option(help="Where it went.")] = "production",
     finished_at: Annotated[str, typer.Option(help="When it finished (ISO time, or now).")] = "now",
     started_at: Annotated[str | None, typer.Option(help="When it started.")] = None,
@@ -148,7 +150,9 @@ def record_incident(
 @record_app.command("resolve")
 def record_resolve(
     incident_id: Annotated[str, typer.Argument(help="Id of the recorded incident.")],
-    resolved_at: Annotated[str, typer.Option(help="When it was resolved (ISO time, or now).")] = "now",
+    resolved_at: Annotated[
+        str, typer.Option(help="When it was resolved (ISO time, or now).")
+    ] = "now",
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:

@@ -125,7 +125,9 @@ def _trend_line(trend: tuple[TrendPoint, ...]) -> Text:
     if not counts:
         return Text("")
     top = max(counts) or 1
-    sparks = "".join(_SPARKS[min(len(_SPARKS) - 1, count * len(_SPARKS) // (top + 1))] for count in counts)
+    sparks = "".join(
+        _SPARKS[min(len(_SPARKS) - 1, count * len(_SPARKS) // (top + 1))] for count in counts
+    )
     return Text(f"Deployments per week: {sparks} (max {top})")
 
 

@@ -100,13 +100,15 @@ def _current_revision(engine: Engine) -> str | None:
 
 
 def _run_alembic(engine: Engine) -> None:
-    from alembic import command  # imported lazily: only needed when the schema changes
-    from alembic.config import Config
+    from alembic import command  # noqa: PLC0415 (lazy: only needed when the schema changes)
+    from alembic.config import Config  # noqa: PLC0415
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

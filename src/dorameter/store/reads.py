@@ -26,7 +26,9 @@ class ReadQueries:
     def service_names(self) -> list[str]:
         """Every service that has a deployment or an incident, by name."""
         with self.engine.connect() as connection:
-            return list(connection.execute(select(services.c.name).order_by(services.c.name)).scalars())
+            return list(
+                connection.execute(select(services.c.name).order_by(services.c.name)).scalars()
+            )
 
     def environment_names(self) -> list[str]:
         """Every environment any deployment went to."""
@@ -95,7 +97,11 @@ def _deployments(
         deployments.c.finished_at >= end,
         deployments.c.rollback | deployments.c.shipped_rollback,
     )
-    rows = connection.execute(select(*_deployment_columns()).where(base, or_(in_reach, later_rollback))).all()
+    rows = list(
+        connection.execute(
+            select(*_deployment_columns()).where(base, or_(in_reach, later_rollback))
+        ).all()
+    )
     known = {row.id for row in rows}
     bases = {row.rollback_base_id for row in rows if row.rollback_base_id} - known
     for chunk in batched(sorted(bases), 500):
@@ -118,7 +124,9 @@ def _resolve_fixes(connection: Connection, names: Sequence[str]) -> dict[str, tu
         ):
             found[external_id] = ("deployment", row_id)
         for external_id, row_id in connection.execute(
-            select(incidents.c.external_id, incidents.c.id).where(incidents.c.external_id.in_(chunk))
+            select(incidents.c.external_id, incidents.c.id).where(
+                incidents.c.external_id.in_(chunk)
+            )
         ):
             found.setdefault(external_id, ("incident", row_id))
     return found

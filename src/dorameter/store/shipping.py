@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -149,7 +149,7 @@ def _chain_state(
 def _write_attributions(
     connection: Connection, results: Sequence[Attribution], ids: dict[str, int]
 ) -> None:
-    rows = (
+    rows: Iterator[dict[str, Any]] = (
         {"deployment_id": result.deployment_id, "commit_id": ids[sha], "before_tracking": False}
         for result in results
         for sha in result.shipped

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Insert
 
 from dorameter.errors import InvalidInput, NotFound
 from dorameter.model import Commit, Deployment, DeploymentStatus, Incident
@@ -53,7 +52,7 @@ def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
         yield chunk
 
 
-def dialect_insert(engine: Engine, table: Any) -> Insert:
+def dialect_insert(engine: Engine, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that supports ON CONFLICT on both SQLite and PostgreSQL."""
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table)
@@ -78,13 +77,16 @@ class WriteQueries:
     def insert_commits(self, repository_id: int, items: Iterable[Commit]) -> int:
         """Store commits not seen before (commits never change); returns how many were new."""
         added = 0
-        statement = dialect_insert(self.engine, commits).on_conflict_do_nothing(
-            index_elements=["repository_id", "sha"]
+        # RETURNING counts what was really inserted; rowcount of executemany is not reliable.
+        statement = (
+            dialect_insert(self.engine, commits)
+            .on_conflict_do_nothing(index_elements=["repository_id", "sha"])
+            .returning(commits.c.id)
         )
         for chunk in batched(items):
             rows = [_commit_row(repository_id, commit) for commit in chunk]
             with self.engine.begin() as connection:
-                added += max(connection.execute(statement, rows).rowcount, 0)
+                added += len(connection.execute(statement, rows).all())
         if added:
             self._resolve_short_reverts(repository_id)
             self._retry_missing_versions(repository_id)
@@ -108,7 +110,9 @@ class WriteQueries:
                 ).all()
                 if len(matches) == 1:
                     connection.execute(
-                        update(commits).where(commits.c.id == commit_id).values(reverts=matches[0][0])
+                        update(commits)
+                        .where(commits.c.id == commit_id)
+                        .values(reverts=matches[0][0])
                     )
 
     def _retry_missing_versions(self, repository_id: int) -> None:

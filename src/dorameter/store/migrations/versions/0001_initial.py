@@ -71,7 +71,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "shipped",
-        sa.Column("deployment_id", sa.BigInteger, sa.ForeignKey("deployments.id"), primary_key=True),
+        sa.Column(
+            "deployment_id", sa.BigInteger, sa.ForeignKey("deployments.id"), primary_key=True
+        ),
         sa.Column("commit_id", sa.BigInteger, sa.ForeignKey("commits.id"), primary_key=True),
         sa.Column("before_tracking", sa.Boolean, nullable=False),
     )
