@@ -49,11 +49,11 @@ app.add_typer(record_app, name="record")
 
 PathArg = Annotated[Path, typer.Argument(help="A git repository (work tree or bare).")]
 ServiceOption = Annotated[
-    str | None, typer.Option(help="Service name [default: the repository folder's name].")
+    str | None, typer.Option(help="Service name \\[default: the repository folder's name].")
 ]
 TagOption = Annotated[
     str | None,
-    typer.Option(help="Glob of tags that are production deployments [default: version tags]."),
+    typer.Option(help="Glob of tags that are production deployments \\[default: version tags]."),
 ]
 BranchOption = Annotated[
     str | None,
@@ -135,7 +135,7 @@ def ingest_git_command(
 @app.command()
 def report(
     service: Annotated[
-        list[str] | None, typer.Option(help="Only these services (repeatable) [default: all].")
+        list[str] | None, typer.Option(help="Only these services (repeatable) \\[default: all].")
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,

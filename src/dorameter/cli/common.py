@@ -30,19 +30,19 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="SQLAlchemy URL of the store [env: DORAMETER_DATABASE_URL].",
+        help="SQLAlchemy URL of the store \\[env: DORAMETER_DATABASE_URL].",
         show_default=False,
     ),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file [env: DORAMETER_CONFIG].")
+    Path | None, typer.Option("--config", help="TOML settings file \\[env: DORAMETER_CONFIG].")
 ]
 SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO date or time).")]
 UntilOption = Annotated[
-    str | None, typer.Option(help="End of the period, exclusive [default: now].")
+    str | None, typer.Option(help="End of the period, exclusive \\[default: now].")
 ]
 LastOption = Annotated[
-    str | None, typer.Option(help="Length of the period ending at --until or now [default: 90d].")
+    str | None, typer.Option(help="Length of the period ending at --until or now \\[default: 90d].")
 ]
 BandsOption = Annotated[
     str | None,
