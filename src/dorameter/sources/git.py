@@ -1,0 +1,334 @@
+"""The git source: a local repository's commits, tags and branches as model objects.
+
+A deployment can be read from git in two ways: each version tag is a release, or each commit on
+the first-parent line of a branch is a deploy. Commit history itself is read by git_log.
+Everything here shells out to git (2.24 or newer) and never touches the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from dorameter.errors import GitFailed, InvalidInput, NotARepository
+from dorameter.model import Deployment, DeploymentStatus
+from dorameter.sources.git_log import (
+    NON_HISTORY_REFS,
+    LineStats,
+    line_stats,
+    read_commits,
+    require_shas,
+    run_git,
+    utc_from_epoch,
+)
+
+__all__ = [
+    "DEFAULT_VERSION_TAG",
+    "LineStats",
+    "TagRef",
+    "deployments_from_branch",
+    "deployments_from_tags",
+    "existing_commits",
+    "first_parent_commits",
+    "line_stats",
+    "open_repository",
+    "read_commits",
+    "read_tags",
+    "ref_tips",
+    "tag_matcher",
+]
+
+SOURCE = "git"
+
+# A release name: optional path ("api/"), optional word ("release-", "rel_", "myapp-"), optional
+# v, then dotted numbers and nothing after them, so "-rc1", "b1" or "-alpha.1" disqualify a tag.
+# A word that is itself a pre-release marker ("rc-2.0", "beta2", "nightly-5") disqualifies too.
+DEFAULT_VERSION_TAG = re.compile(
+    r"""
+    (?!(?:.*[/_.-])?(?i:rc|alpha|beta|pre|preview|dev|snapshot|nightly|canary)(?:[/_.-]|\d|$))
+    (?:[\w.-]+/)*               # path segments, e.g. api/ or services/api/
+    (?:[A-Za-z][A-Za-z_-]*?)?   # a word before the number: release-, rel_, api-
+    [vV]?\d+(?:\.\d+)*
+    """,
+    re.VERBOSE,
+)
+
+# Characters git forbids in ref names (git check-ref-format): a glob using them matches nothing.
+_NOT_IN_REF_NAMES = re.compile(r"[\x00-\x20\x7f~^:\\]")
+
+_TAG_FORMAT = "%00".join(
+    [
+        "%(refname)",
+        "%(objecttype)",
+        "%(objectname)",
+        "%(*objecttype)",
+        "%(*objectname)",
+        "%(taggerdate:unix)",
+        "%(committerdate:unix)",
+        "%(*committerdate:unix)",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag that names a commit.
+
+    tagged_at is the tagger date for an annotated tag (when the release was cut) and the
+    committer date of the commit for a lightweight tag (git records nothing better).
+    """
+
+    name: str
+    sha: str  # the commit the tag finally points at, through tags of tags
+    tagged_at: datetime
+    annotated: bool
+
+
+def open_repository(path: str | Path) -> Path:
+    """Check that `path` is a git repository (a work tree, a folder inside one, or a bare
+    repository) and return it as an absolute path for the other functions of this module."""
+    where = Path(path).expanduser().resolve()
+    if not where.is_dir():
+        raise NotARepository(
+            f"{where} is not a git repository: no such folder. "
+            "Give the path of a local clone (git clone URL)."
+        )
+    try:
+        run_git(where, "rev-parse", "--git-dir")
+    except GitFailed as error:
+        if "dubious ownership" in str(error):
+            hint = (
+                "git refuses a folder owned by another user; run "
+                f"`git config --global --add safe.directory {where}`"
+            )
+        else:
+            hint = "give the path of a clone (git clone URL) or a mirror (git clone --mirror URL)"
+        raise NotARepository(f"{where} is not a git repository: {hint}. {error}") from error
+    return where
+
+
+def read_tags(repo: Path) -> list[TagRef]:
+    """Every tag that leads to a commit, with its peeled commit and date; others are skipped."""
+    tags: list[TagRef] = []
+    nested: list[tuple[str, str, str]] = []  # (name, tag object, tagger date) of tags of tags
+    for line in run_git(repo, "for-each-ref", "refs/tags", f"--format={_TAG_FORMAT}").splitlines():
+        ref, kind, target, inner_kind, inner, tagger_at, committer_at, peeled_at = line.split("\0")
+        name = ref.removeprefix("refs/tags/")
+        if kind == "commit":
+            tags.append(TagRef(name, target, utc_from_epoch(committer_at), annotated=False))
+        elif kind == "tag" and inner_kind == "commit":
+            tags.append(TagRef(name, inner, utc_from_epoch(tagger_at or peeled_at), annotated=True))
+        elif kind == "tag" and inner_kind == "tag":
+            nested.append((name, target, tagger_at))
+    if nested:
+        peeled = _peel(repo, [target for _, target, _ in nested])
+        untimed = [peeled[t] for _, t, at in nested if not at and t in peeled]
+        times = _committer_times(repo, untimed) if untimed else {}
+        for name, target, tagger_at in nested:
+            if target in peeled:
+                sha = peeled[target]
+                tags.append(
+                    TagRef(name, sha, utc_from_epoch(tagger_at) if tagger_at else times[sha], True)
+                )
+    return sorted(tags, key=lambda tag: tag.name)
+
+
+def tag_matcher(glob: str | None = None) -> Callable[[str], bool]:
+    """A test for tag names: the user's glob ("v*", "prod-*", case-sensitive) or, without one,
+    DEFAULT_VERSION_TAG (release versions, no pre-releases)."""
+    if glob is None:
+        return lambda name: DEFAULT_VERSION_TAG.fullmatch(name) is not None
+    if not glob.strip():
+        raise InvalidInput("the tag pattern is empty: give a glob such as 'v*' or leave it out")
+    if bad := _NOT_IN_REF_NAMES.search(glob):
+        raise InvalidInput(
+            f"the tag pattern {glob!r} contains {bad.group()!r}, which no tag name can contain: "
+            "use a glob such as 'v*' or 'release-*'"
+        )
+    return lambda name: fnmatchcase(name, glob)
+
+
+def deployments_from_tags(
+    tags: Iterable[TagRef],
+    matcher: Callable[[str], bool],
+    service: str,
+    repository: str,
+    environment: str = "production",
+) -> list[Deployment]:
+    """One successful deployment per matching tag, finished when it was tagged, oldest first."""
+    chosen = sorted((tag for tag in tags if matcher(tag.name)), key=lambda t: (t.tagged_at, t.name))
+    return [
+        Deployment(
+            service=service,
+            environment=environment,
+            sha=tag.sha,
+            finished_at=tag.tagged_at,
+            external_id=f"git-tag:{repository}:{tag.name}",
+            source=SOURCE,
+            repository=repository,
+            status=DeploymentStatus.SUCCESS,
+            ref=tag.name,
+        )
+        for tag in chosen
+    ]
+
+
+def first_parent_commits(repo: Path, branch: str) -> list[tuple[str, datetime]]:
+    """(sha, committer time) of each commit on the first-parent line of `branch`, newest first:
+    the commits that landed on the branch itself (merges included), not those merged into it."""
+    try:
+        output = run_git(
+            repo,
+            "log",
+            "--first-parent",
+            "--format=%H %ct",
+            "--no-show-signature",
+            "--end-of-options",
+            branch,
+            "--",
+        )
+    except GitFailed:
+        if _resolves(repo, branch):
+            raise
+        raise _unknown_branch(repo, branch) from None
+    commits = []
+    for line in output.splitlines():
+        sha, committed = line.split(" ")
+        commits.append((sha, utc_from_epoch(committed)))
+    return commits
+
+
+def deployments_from_branch(
+    commits: Iterable[tuple[str, datetime]],
+    branch: str,
+    service: str,
+    repository: str,
+    environment: str = "production",
+) -> list[Deployment]:
+    """One successful deployment per first-parent commit, at its committer time.
+
+    `commits` come newest first, as first_parent_commits gives them; deployments come in branch
+    order, oldest first, not sorted by time (committer times on a branch can go backwards).
+    """
+    return [
+        Deployment(
+            service=service,
+            environment=environment,
+            sha=sha,
+            finished_at=committed_at,
+            external_id=f"git-branch:{repository}:{branch}:{sha}",
+            source=SOURCE,
+            repository=repository,
+            status=DeploymentStatus.SUCCESS,
+            ref=branch,
+        )
+        for sha, committed_at in reversed(list(commits))
+    ]
+
+
+def ref_tips(repo: Path) -> list[str]:
+    """The distinct commits that branches, tags and remote refs point at, sorted (a detached
+    HEAD is not a ref: its few commits are simply read again next time).
+
+    Save them as the incremental cursor and pass them as read_commits(exclude=...) next time.
+    Take them before read_commits, so a push during the read is picked up by the next run.
+    """
+    output = run_git(
+        repo,
+        "for-each-ref",
+        "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
+    )
+    tips: set[str] = set()
+    nested: list[str] = []
+    for line in output.splitlines():
+        ref, kind, target, inner_kind, inner = line.split("\0")
+        if ref.startswith(NON_HISTORY_REFS):
+            continue
+        if kind == "commit":
+            tips.add(target)
+        elif kind == "tag" and inner_kind == "commit":
+            tips.add(inner)
+        elif kind == "tag" and inner_kind == "tag":
+            nested.append(target)
+    if nested:
+        tips.update(_peel(repo, nested).values())
+    return sorted(tips)
+
+
+def existing_commits(repo: Path, shas: Iterable[str]) -> list[str]:
+    """The full shas of those of `shas` that are commits this repository has, in input order.
+
+    An old cursor may name commits a force-push and gc removed, or come from another repository.
+    """
+    wanted = require_shas(shas)
+    if not wanted:
+        return []
+    output = run_git(
+        repo,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        stdin="\n".join(wanted) + "\n",
+    )
+    found = []
+    for line in output.splitlines():
+        sha, _, kind = line.partition(" ")
+        if kind == "commit":
+            found.append(sha)
+    return found
+
+
+def _peel(repo: Path, tag_objects: list[str]) -> dict[str, str]:
+    """The commit each tag object finally points at; tags ending at a tree or blob are left out."""
+    output = run_git(
+        repo,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        stdin="".join(f"{obj}^{{}}\n" for obj in tag_objects),
+    )
+    peeled = {}
+    for obj, line in zip(tag_objects, output.splitlines(), strict=True):
+        sha, _, kind = line.partition(" ")
+        if kind == "commit":
+            peeled[obj] = sha
+    return peeled
+
+
+def _committer_times(repo: Path, shas: list[str]) -> dict[str, datetime]:
+    output = run_git(
+        repo,
+        "log",
+        "--no-walk=unsorted",
+        "--stdin",
+        "--format=%H %ct",
+        "--no-show-signature",
+        stdin="\n".join(shas) + "\n",
+    )
+    return {
+        sha: utc_from_epoch(at) for sha, at in (line.split(" ") for line in output.splitlines())
+    }
+
+
+def _resolves(repo: Path, revision: str) -> bool:
+    try:
+        run_git(
+            repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+        )
+    except GitFailed:
+        return False
+    return True
+
+
+def _unknown_branch(repo: Path, branch: str) -> InvalidInput:
+    names = run_git(
+        repo, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes"
+    ).split()
+    if not names:
+        known = "the repository has no branches yet"
+    else:
+        more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+        known = f"existing branches: {', '.join(names[:8])}{more}"
+    return InvalidInput(f"branch {branch!r} not found in {repo}; {known}")

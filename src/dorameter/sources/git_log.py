@@ -1,0 +1,323 @@
+"""Read commit history from a local git repository by streaming git's own output.
+
+One `git log` subprocess prints the metadata of every commit; Python parses the pipe as it
+arrives, so memory stays flat and the cost stays close to git's own (architecture.md, "Reading
+git fast"). Line counts are a separate, optional pass because they cost 18-51x more.
+
+Only subprocess and the standard library: no GitPython, pygit2 or pydriller.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO
+
+from dorameter.errors import GitFailed, InvalidInput
+from dorameter.model import Commit
+
+# Refs that hold no code history: `git notes` commits and `git stash` entries. Reading them
+# would turn "Notes added by 'git notes add'" and "WIP on main" into changes.
+NON_HISTORY_REFS = ("refs/notes/", "refs/stash")
+
+# NUL separates fields and (with -z) records. It is the one byte git cannot print inside a
+# name, subject or body (git stops a message at NUL), so tabs, newlines, \x1f or any other byte
+# in a message cannot shift a field. The body comes last and is only searched for a revert line.
+LOG_FORMAT = "%H%x00%P%x00%at%x00%ct%x00%an%x00%ae%x00%s%x00%b"
+_FIELDS = 8
+_CHUNK = 1 << 18
+_PROGRESS_EVERY = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_REVERT_MARK = b"This reverts commit "
+_REVERT_LINE = re.compile(rb"^This reverts commit ([0-9a-fA-F]{4,64})\b", re.MULTILINE)
+_HEX = re.compile(r"[0-9a-fA-F]{4,64}")
+_FULL_SHA_LENGTHS = (40, 64)  # SHA-1 and SHA-256 repositories
+_REPOSITORY_VARIABLES = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
+
+LineStats = tuple[str, int, int, int]
+
+
+def git_env() -> dict[str, str]:
+    """The caller's environment minus what would point git elsewhere (a git hook sets GIT_DIR,
+    which beats `git -C`), with English messages so errors read the same everywhere."""
+    env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_VARIABLES}
+    return env | {"LC_ALL": "C"}
+
+
+def require_shas(shas: Iterable[str]) -> list[str]:
+    """The shas as a list; InvalidInput for anything that is not 4-64 hexadecimal digits, so a
+    value from a cursor or a user can never reach git as an option."""
+    checked = list(shas)
+    for sha in checked:
+        if not _HEX.fullmatch(sha):
+            raise InvalidInput(f"not a commit sha: {sha!r} (expected 4-64 hexadecimal digits)")
+    return checked
+
+
+def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    """Run one git command to completion and return its output; GitFailed when git fails."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            check=False,
+            env=git_env(),
+        )
+    except FileNotFoundError as error:
+        raise git_missing() from error
+    if done.returncode != 0:
+        raise GitFailed(failure_message(repo, args, done.stderr))
+    return done.stdout.decode("utf-8", "replace")
+
+
+def git_missing() -> GitFailed:
+    """The error for a machine without a git executable on PATH."""
+    return GitFailed("git is not installed or not on PATH: install git 2.24 or newer and retry")
+
+
+def failure_message(repo: Path, args: Sequence[str], stderr: bytes) -> str:
+    """One line naming the git command that failed, where, and what git said."""
+    said = " ".join(stderr.decode("utf-8", "replace").split()) or "no message"
+    return f"`git {args[0]}` failed in {repo}: {said}"
+
+
+def read_commits(
+    repo: Path,
+    repository: str,
+    exclude: Sequence[str] = (),
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[Commit]:
+    """Yield every commit reachable from any branch, tag, remote ref or HEAD, newest first.
+
+    `exclude` holds commit shas already read (ref_tips of the previous run): their ancestors are
+    skipped, so an incremental run reads only new commits. Excluded shas the repository no longer
+    has (history rewritten and garbage-collected) are ignored. `on_progress` receives the count
+    read so far every 1000 commits and once at the end.
+    """
+    excluded = require_shas(exclude)
+    stdin = "".join(f"^{sha}\n" for sha in excluded) if excluded else None
+    return _stream_commits(repo, log_arguments(bool(excluded)), stdin, repository, on_progress)
+
+
+def log_arguments(excluding: bool = False) -> list[str]:
+    """The `git log` arguments of read_commits; with `excluding`, ^sha lines follow on stdin
+    (not argv, where thousands of them would overflow the command line)."""
+    args = [
+        "log",
+        "-z",
+        f"--format={LOG_FORMAT}",
+        "--encoding=UTF-8",
+        "--no-show-signature",
+        *(f"--exclude={ref}*" for ref in NON_HISTORY_REFS),
+        "--all",
+    ]
+    return [*args, "--ignore-missing", "--stdin"] if excluding else args
+
+
+def _stream_commits(
+    repo: Path,
+    args: list[str],
+    stdin: str | None,
+    repository: str,
+    on_progress: Callable[[int], None] | None,
+) -> Iterator[Commit]:
+    count = 0
+    with _GitStream(repo, args, stdin) as stdout:
+        for sha, parents, at, ct, name, email, subject, body in _records(stdout):
+            if len(sha) not in _FULL_SHA_LENGTHS:
+                raise GitFailed(f"unexpected `git log` output in {repo} near {sha[:80]!r}")
+            reverts = None
+            if _REVERT_MARK in body or _REVERT_MARK in subject:
+                reverts = _revert_target(subject + b"\n" + body)
+            yield Commit(
+                repository,
+                sha.decode(),
+                tuple(parents.decode().split()),
+                name.decode("utf-8", "replace"),
+                email.decode("utf-8", "replace"),
+                utc_from_epoch(at),
+                utc_from_epoch(ct),
+                subject.decode("utf-8", "replace"),
+                reverts,
+            )
+            count += 1
+            if on_progress is not None and count % _PROGRESS_EVERY == 0:
+                on_progress(count)
+    if on_progress is not None and count % _PROGRESS_EVERY != 0:
+        on_progress(count)
+
+
+def _records(stdout: IO[bytes]) -> Iterator[list[bytes]]:
+    """Split the NUL-separated stream into groups of _FIELDS fields without reading it whole."""
+    tail = b""
+    fields: list[bytes] = []
+    fd = stdout.fileno()
+    while chunk := os.read(fd, _CHUNK):
+        parts = (tail + chunk).split(b"\0")
+        tail = parts.pop()
+        if fields:
+            parts = fields + parts
+        complete = len(parts) - len(parts) % _FIELDS
+        for start in range(0, complete, _FIELDS):
+            yield parts[start : start + _FIELDS]
+        fields = parts[complete:]
+    if fields or tail:
+        raise GitFailed("`git log` output ended in the middle of a commit")
+
+
+def _revert_target(message: bytes) -> str | None:
+    """The sha named by the last "This reverts commit <sha>" line, lowercased."""
+    found = _REVERT_LINE.findall(message)
+    return found[-1].decode().lower() if found else None
+
+
+def utc_from_epoch(epoch: bytes | str) -> datetime:
+    """An aware UTC datetime from git's unix seconds (%at, %ct, :unix)."""
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        return _EPOCH  # a corrupt date in an old commit must not stop the whole read
+
+
+class _GitStream:
+    """A running git process whose stdout is read as a stream; killed if the reader stops early.
+
+    stderr goes to a temporary file, not a pipe, so a chatty git can never block on a full pipe
+    while we read stdout.
+    """
+
+    def __init__(self, repo: Path, args: Sequence[str], stdin: str | None) -> None:
+        self.repo = repo
+        self.args = args
+        self.stdin = stdin
+
+    def __enter__(self) -> IO[bytes]:
+        self.stderr = tempfile.TemporaryFile()
+        try:
+            self.process = subprocess.Popen(
+                ["git", "-C", str(self.repo), *self.args],
+                stdin=subprocess.PIPE if self.stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=git_env(),
+            )
+        except FileNotFoundError as error:
+            self.stderr.close()
+            raise git_missing() from error
+        if self.stdin is not None and self.process.stdin is not None:
+            # git reads all of stdin before it prints anything, so this cannot deadlock.
+            with self.process.stdin as pipe:
+                pipe.write(self.stdin.encode())
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        killed = error is not None and self.process.poll() is None
+        if killed:  # the reader stopped early or failed: git must not block on a full pipe
+            self.process.kill()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        code = self.process.wait()
+        self.stderr.seek(0)
+        said = self.stderr.read()
+        self.stderr.close()
+        if code != 0 and not killed:
+            raise GitFailed(failure_message(self.repo, self.args, said))
+
+
+def line_stats(
+    repo: Path, shas: Iterable[str], workers: int = 2, batch: int = 1000
+) -> Iterator[LineStats]:
+    """Yield (sha, lines added, lines deleted, files changed) for each given full commit sha.
+
+    Several `git diff-tree --stdin --numstat` workers are fed only the given ids, in batches;
+    results come back in input order. Choices, because they change the numbers:
+    - rename detection is on (-M): a moved file is not a rewrite, it counts as one file and only
+      its edited lines count (without it, a move counts every line twice);
+    - a merge commit is compared with its first parent (--diff-merges=first-parent), i.e. what
+      the merge brought into the branch; that repeats the lines of the merged commits, so sum
+      either the merges or the commits they bring in, never both;
+    - a root commit is compared with the empty tree; an empty commit yields zeros;
+    - a binary file ("-" in numstat) counts as a changed file with 0 lines.
+    Commits the repository does not have are skipped (git diff-tree ignores them).
+    """
+    if workers < 1 or batch < 1:
+        raise InvalidInput("line_stats needs at least one worker and a batch of at least one")
+    batches = _batches(_full_shas(shas), batch)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="diff-tree") as pool:
+        pending: deque[Future[list[LineStats]]] = deque()
+        try:
+            for ids in batches:
+                pending.append(pool.submit(_diff_tree, repo, ids))
+                if len(pending) >= 2 * workers:  # bounded look-ahead keeps memory flat
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _full_shas(shas: Iterable[str]) -> Iterator[str]:
+    for sha in shas:
+        if len(sha) not in _FULL_SHA_LENGTHS or not _HEX.fullmatch(sha):
+            raise InvalidInput(f"line_stats needs full commit shas, got {sha!r}")
+        yield sha.lower()
+
+
+def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _diff_tree(repo: Path, shas: list[str]) -> list[LineStats]:
+    output = run_git(
+        repo,
+        "diff-tree",
+        "--stdin",
+        "--numstat",
+        "-r",
+        "--root",
+        "-M",
+        "--always",  # a header even for empty commits, so every known commit gets a row
+        "--diff-merges=first-parent",
+        "--no-ext-diff",
+        stdin="".join(f"{sha}\n" for sha in shas),
+    )
+    stats: list[LineStats] = []
+    sha = ""
+    added = deleted = files = 0
+    for line in output.splitlines():
+        if "\t" not in line:  # a commit header; numstat lines always have two tabs
+            if sha:
+                stats.append((sha, added, deleted, files))
+            sha, added, deleted, files = line.split(" ", 1)[0], 0, 0, 0
+            continue
+        plus, minus, _path = line.split("\t", 2)
+        files += 1
+        if plus != "-":  # "-\t-" is a binary file: a file, but no lines
+            added += int(plus)
+            deleted += int(minus)
+    if sha:
+        stats.append((sha, added, deleted, files))
+    return stats
