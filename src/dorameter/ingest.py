@@ -56,13 +56,14 @@ def ingest_git(
     repository_id = store.ensure_repository(name, str(repo))
     cursor = store.read_cursor("git", name) or {}
     seen = git.existing_commits(repo, cursor.get("tips", []))
+    tips = git.ref_tips(repo)  # before reading: whatever lands meanwhile is read again next time
     added = store.insert_commits(
         repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     )
     found = _git_deployments(repo, name, options)
     counts = store.upsert_deployments(found)
     attributed = store.attribute_pending(settings.backfill_horizon)
-    store.write_cursor("git", name, {"tips": git.ref_tips(repo), "location": str(repo)})
+    store.write_cursor("git", name, {"tips": tips, "location": str(repo)})
     return IngestReport(
         source="git",
         scope=name,

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import aliased
 
 from dorameter.model import ChangeFact, DeliveryData, DeploymentFact, IncidentFact, Period
 from dorameter.store.schema import commits, deployments, incidents, services, shipped, to_micros
@@ -150,8 +149,8 @@ def _deployment_fact(row: Any, fixes: dict[str, tuple[str, int]]) -> DeploymentF
 
 def _changes(connection: Connection, by_id: dict[int, DeploymentFact]) -> tuple[ChangeFact, ...]:
     """Commits shipped by the given deployments, with the deployment each revert undoes."""
-    reverted_commit = aliased(commits)
-    reverted_ship = aliased(shipped)
+    reverted_commit = commits.alias("reverted_commit")
+    reverted_ship = shipped.alias("reverted_ship")
     query = (
         select(
             shipped.c.deployment_id,

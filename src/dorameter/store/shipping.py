@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
+from dorameter.store.bulk import insert_ignoring_duplicates
 from dorameter.store.schema import commits, deployments, shipped, to_micros
 from dorameter.store.writes import batched
 
@@ -86,6 +87,7 @@ class ShippingQueries:
             commits.c.repository_id == repository_id
         )
         with self.engine.connect() as connection:
+            # Plain tuples from the driver: this reads every commit of the repository.
             for commit_id, sha, parent_text in connection.execute(query):
                 parents[sha] = tuple(parent_text.split())
                 ids[sha] = commit_id
@@ -149,13 +151,14 @@ def _chain_state(
 def _write_attributions(
     connection: Connection, results: Sequence[Attribution], ids: dict[str, int]
 ) -> None:
-    rows: Iterator[dict[str, Any]] = (
-        {"deployment_id": result.deployment_id, "commit_id": ids[sha], "before_tracking": False}
-        for result in results
-        for sha in result.shipped
+    rows = ((result.deployment_id, ids[sha], False) for result in results for sha in result.shipped)
+    insert_ignoring_duplicates(
+        connection,
+        "shipped",
+        ("deployment_id", "commit_id", "before_tracking"),
+        rows,
+        ("deployment_id", "commit_id"),
     )
-    for chunk in batched(rows):
-        connection.execute(shipped.insert(), chunk)
     facts = [
         {
             "deployment": result.deployment_id,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dorameter.errors import InvalidInput, NotFound
 from dorameter.model import Commit, Deployment, DeploymentStatus, Incident
+from dorameter.store.bulk import insert_ignoring_duplicates
 from dorameter.store.schema import (
     commits,
     cursors,
@@ -77,16 +78,12 @@ class WriteQueries:
     def insert_commits(self, repository_id: int, items: Iterable[Commit]) -> int:
         """Store commits not seen before (commits never change); returns how many were new."""
         added = 0
-        # RETURNING counts what was really inserted; rowcount of executemany is not reliable.
-        statement = (
-            dialect_insert(self.engine, commits)
-            .on_conflict_do_nothing(index_elements=["repository_id", "sha"])
-            .returning(commits.c.id)
-        )
         for chunk in batched(items):
             rows = [_commit_row(repository_id, commit) for commit in chunk]
             with self.engine.begin() as connection:
-                added += len(connection.execute(statement, rows).all())
+                added += insert_ignoring_duplicates(
+                    connection, "commits", COMMIT_COLUMNS, rows, ("repository_id", "sha")
+                )
         if added:
             self._resolve_short_reverts(repository_id)
             self._retry_missing_versions(repository_id)
@@ -290,21 +287,37 @@ def _micros(moment: datetime | None) -> int | None:
     return None if moment is None else to_micros(moment)
 
 
-def _commit_row(repository_id: int, commit: Commit) -> dict[str, Any]:
-    return {
-        "repository_id": repository_id,
-        "sha": commit.sha,
-        "parents": " ".join(commit.parents),
-        "author_name": commit.author_name,
-        "author_email": commit.author_email,
-        "author_time": to_micros(commit.author_time),
-        "committer_time": to_micros(commit.committer_time),
-        "subject": commit.subject,
-        "reverts": commit.reverts,
-        "additions": commit.additions,
-        "deletions": commit.deletions,
-        "files": commit.files,
-    }
+COMMIT_COLUMNS = (
+    "repository_id",
+    "sha",
+    "parents",
+    "author_name",
+    "author_email",
+    "author_time",
+    "committer_time",
+    "subject",
+    "reverts",
+    "additions",
+    "deletions",
+    "files",
+)
+
+
+def _commit_row(repository_id: int, commit: Commit) -> tuple[Any, ...]:
+    return (
+        repository_id,
+        commit.sha,
+        " ".join(commit.parents),
+        commit.author_name,
+        commit.author_email,
+        to_micros(commit.author_time),
+        to_micros(commit.committer_time),
+        commit.subject,
+        commit.reverts,
+        commit.additions,
+        commit.deletions,
+        commit.files,
+    )
 
 
 def _ensure_named(
