@@ -198,3 +198,37 @@ def test_no_matching_tag_is_an_error_that_says_how_to_fix_it(
     assert "matched no tag" in result.stderr
     assert "nightly" in result.stderr
     assert "--deploy-branch" in result.stderr
+
+
+def test_line_counts_are_read_only_when_asked_and_only_once(tmp_path: Path, store_url: str) -> None:
+    from sqlalchemy import select
+
+    from dorameter.store import open_store
+    from dorameter.store.schema import commits
+
+    repo = GitRepo.create(tmp_path / "lines")
+    repo.commit("Three lines", files={"a.txt": "1\n2\n3\n"})
+    repo.commit("Edit one, add one", files={"a.txt": "1\nTWO\n3\n4\n"})
+    repo.tag("v1.0")
+    plain = runner.invoke(app, ["ingest", "git", str(repo.path), "--db", store_url])
+    assert plain.exit_code == 0, plain.output
+    counted = runner.invoke(
+        app, ["ingest", "git", str(repo.path), "--db", store_url, "--line-counts"]
+    )
+    assert counted.exit_code == 0, counted.output
+    assert "line counts of 2 commits" in counted.stderr
+    again = runner.invoke(
+        app, ["ingest", "git", str(repo.path), "--db", store_url, "--line-counts"]
+    )
+    assert "line counts of" not in again.stderr  # nothing left to count
+
+    store = open_store(store_url)
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(commits.c.subject, commits.c.additions, commits.c.deletions, commits.c.files)
+        ).all()
+    store.close()
+    assert sorted(tuple(row) for row in rows) == [
+        ("Edit one, add one", 2, 1, 1),
+        ("Three lines", 3, 0, 1),
+    ]

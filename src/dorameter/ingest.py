@@ -24,6 +24,7 @@ class GitIngestOptions:
     tag_pattern: str | None = None
     deploy_branch: str | None = None
     environment: str = "production"
+    line_counts: bool = False  # lines added/deleted per commit: costly, so only when asked
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class IngestReport:
     deployments: UpsertCounts = UpsertCounts()
     incidents: UpsertCounts = UpsertCounts()
     attributed: int = 0
+    line_counts: int = 0
     deployments_matched: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -60,6 +62,7 @@ def ingest_git(
     added = store.insert_commits(
         repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     )
+    counted = _read_line_counts(store, repo, repository_id) if options.line_counts else 0
     found = _git_deployments(repo, name, options)
     counts = store.upsert_deployments(found)
     attributed = store.attribute_pending(settings.backfill_horizon)
@@ -71,9 +74,16 @@ def ingest_git(
         commits_added=added,
         deployments=counts,
         attributed=attributed,
+        line_counts=counted,
         deployments_matched=len(found),
         notes=_git_notes(repo, options, len(found)),
     )
+
+
+def _read_line_counts(store: Store, repo: Path, repository_id: int) -> int:
+    """Lines added and deleted for commits that lack them (only new ones after the first run)."""
+    missing = store.commits_without_line_counts(repository_id)
+    return store.set_line_counts(repository_id, git.line_stats(repo, missing))
 
 
 def repository_name(repo: Path) -> str:

@@ -60,6 +60,14 @@ BranchOption = Annotated[
     typer.Option(help="Every first-parent commit of this branch is a production deployment."),
 ]
 EnvironmentOption = Annotated[str, typer.Option(help="Environment the git deployments went to.")]
+LineCountsOption = Annotated[
+    bool,
+    typer.Option(
+        "--line-counts",
+        help="Also read lines added/deleted per commit (git diff-tree, rename detection on); "
+        "slow on a first run over a long history.",
+    ),
+]
 
 
 @app.callback(invoke_without_command=True)
@@ -95,7 +103,8 @@ def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) 
     err.print(
         f"[green]{summary.scope}[/]: {summary.commits_added:,} new commits, "
         f"{deployments.added} new and {deployments.updated} changed deployments "
-        f"({summary.deployments_matched} found), {summary.attributed} attributed",
+        f"({summary.deployments_matched} found), {summary.attributed} attributed"
+        + (f", line counts of {summary.line_counts:,} commits" if summary.line_counts else ""),
         highlight=False,
     )
     for note in summary.notes:
@@ -119,6 +128,7 @@ def ingest_git_command(
     tag_pattern: TagOption = None,
     deploy_branch: BranchOption = None,
     environment: EnvironmentOption = "production",
+    line_counts: LineCountsOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -126,7 +136,9 @@ def ingest_git_command(
 
     def body() -> None:
         settings = settings_for(config, db)
-        options = GitIngestOptions(path, service, tag_pattern, deploy_branch, environment)
+        options = GitIngestOptions(
+            path, service, tag_pattern, deploy_branch, environment, line_counts
+        )
         run_git_ingest(open_store(settings.database_url), settings, options)
 
     guarded(body)
@@ -165,6 +177,7 @@ def analyze(
     tag_pattern: TagOption = None,
     deploy_branch: BranchOption = None,
     environment: EnvironmentOption = "production",
+    line_counts: LineCountsOption = False,
     bands: BandsOption = None,
     output: FormatOption = OutputFormat.TABLE,
     db: DbOption = None,
@@ -176,7 +189,9 @@ def analyze(
         settings = settings_for(config, db, bands)
         period = period_for(since, until, last)
         store = open_store(settings.database_url)
-        options = GitIngestOptions(path, service, tag_pattern, deploy_branch, environment)
+        options = GitIngestOptions(
+            path, service, tag_pattern, deploy_branch, environment, line_counts
+        )
         summary = run_git_ingest(store, settings, options)
         show(build_report(store, settings, period, [summary.scope]), output)
 

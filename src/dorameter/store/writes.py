@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -88,6 +88,38 @@ class WriteQueries:
             self._resolve_short_reverts(repository_id)
             self._retry_missing_versions(repository_id)
         return added
+
+    def commits_without_line_counts(self, repository_id: int) -> list[str]:
+        """Shas of the repository's commits whose line counts were never read."""
+        query = select(commits.c.sha).where(
+            commits.c.repository_id == repository_id, commits.c.additions.is_(None)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def set_line_counts(
+        self, repository_id: int, counts: Iterable[tuple[str, int, int, int]]
+    ) -> int:
+        """Store (sha, added, deleted, files) for commits; returns how many were updated."""
+        statement = (
+            update(commits)
+            .where(commits.c.repository_id == repository_id, commits.c.sha == bindparam("key"))
+            .values(
+                additions=bindparam("added"),
+                deletions=bindparam("deleted"),
+                files=bindparam("changed"),
+            )
+        )
+        updated = 0
+        for chunk in batched(counts, 2000):
+            rows = [
+                {"key": sha, "added": added, "deleted": deleted, "changed": files}
+                for sha, added, deleted, files in chunk
+            ]
+            with self.engine.begin() as connection:
+                connection.execute(statement, rows)
+            updated += len(rows)
+        return updated
 
     def _resolve_short_reverts(self, repository_id: int) -> None:
         """Expand abbreviated shas named by revert messages to full ones when unambiguous."""
