@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
@@ -39,7 +40,8 @@ class IngestReport:
     incidents: UpsertCounts = UpsertCounts()
     attributed: int = 0
     line_counts: int = 0
-    deployments_matched: int = 0
+    deployments_matched: int = 0  # deployments the source showed this run
+    no_deployments: bool = False  # the deployment definition matched nothing at all
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -63,10 +65,13 @@ def ingest_git(
         repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     )
     counted = _read_line_counts(store, repo, repository_id) if options.line_counts else 0
-    found = _git_deployments(repo, name, options)
+    found, branch_tip = _git_deployments(repo, name, options, cursor)
     counts = store.upsert_deployments(found)
     attributed = store.attribute_pending(settings.backfill_horizon)
-    store.write_cursor("git", name, {"tips": tips, "location": str(repo)})
+    position: dict[str, Any] = {"tips": tips, "location": str(repo)}
+    if options.deploy_branch:
+        position |= {"branch": options.deploy_branch, "branch_tip": branch_tip}
+    store.write_cursor("git", name, position)
     return IngestReport(
         source="git",
         scope=name,
@@ -76,6 +81,7 @@ def ingest_git(
         attributed=attributed,
         line_counts=counted,
         deployments_matched=len(found),
+        no_deployments=not found and not options.deploy_branch,
         notes=_git_notes(repo, options, len(found)),
     )
 
@@ -105,14 +111,28 @@ def _check_same_repository(store: Store, repo: Path, name: str) -> None:
         )
 
 
-def _git_deployments(repo: Path, name: str, options: GitIngestOptions) -> list[Deployment]:
+def _git_deployments(
+    repo: Path, name: str, options: GitIngestOptions, cursor: dict[str, Any]
+) -> tuple[list[Deployment], str | None]:
+    """The deployments git shows, and the deploy branch's tip when deploying from a branch.
+
+    A branch can hold tens of thousands of deploys: after the first run only the first-parent
+    commits that landed since the remembered tip are listed.
+    """
     if options.deploy_branch:
-        commits = git.first_parent_commits(repo, options.deploy_branch)
-        return git.deployments_from_branch(
+        previous = (
+            cursor.get("branch_tip") if cursor.get("branch") == options.deploy_branch else None
+        )
+        after = previous if previous and git.existing_commits(repo, [previous]) else None
+        commits = git.first_parent_commits(repo, options.deploy_branch, after=after)
+        tip = commits[0][0] if commits else after
+        found = git.deployments_from_branch(
             commits, options.deploy_branch, name, name, options.environment
         )
+        return found, tip
     matcher = git.tag_matcher(options.tag_pattern)
-    return git.deployments_from_tags(git.read_tags(repo), matcher, name, name, options.environment)
+    tags = git.read_tags(repo)
+    return git.deployments_from_tags(tags, matcher, name, name, options.environment), None
 
 
 def _git_notes(repo: Path, options: GitIngestOptions, matched: int) -> tuple[str, ...]:

@@ -103,13 +103,13 @@ def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) 
     err.print(
         f"[green]{summary.scope}[/]: {summary.commits_added:,} new commits, "
         f"{deployments.added} new and {deployments.updated} changed deployments "
-        f"({summary.deployments_matched} found), {summary.attributed} attributed"
+        f"({summary.deployments_matched} read), {summary.attributed} attributed"
         + (f", line counts of {summary.line_counts:,} commits" if summary.line_counts else ""),
         highlight=False,
     )
     for note in summary.notes:
         err.print(f"[bold red]error:[/] {note}", highlight=False)
-    if not summary.deployments_matched:
+    if summary.no_deployments:
         raise typer.Exit(1)
     return summary
 

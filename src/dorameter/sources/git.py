@@ -177,9 +177,15 @@ def deployments_from_tags(
     ]
 
 
-def first_parent_commits(repo: Path, branch: str) -> list[tuple[str, datetime]]:
+def first_parent_commits(
+    repo: Path, branch: str, after: str | None = None
+) -> list[tuple[str, datetime]]:
     """(sha, committer time) of each commit on the first-parent line of `branch`, newest first:
-    the commits that landed on the branch itself (merges included), not those merged into it."""
+    the commits that landed on the branch itself (merges included), not those merged into it.
+
+    With `after` (a commit sha), only commits not reachable from it: what landed since then.
+    """
+    exclude = [f"^{require_shas([after])[0]}"] if after else []
     try:
         output = run_git(
             repo,
@@ -189,6 +195,7 @@ def first_parent_commits(repo: Path, branch: str) -> list[tuple[str, datetime]]:
             "--no-show-signature",
             "--end-of-options",
             branch,
+            *exclude,
             "--",
         )
     except GitFailed:

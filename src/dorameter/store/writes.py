@@ -158,7 +158,8 @@ class WriteQueries:
         total = UpsertCounts()
         for chunk in batched(items, 1000):
             with self.engine.begin() as connection:
-                rows = [self._deployment_row(connection, item) for item in chunk]
+                names = _NameIds(self.engine, connection)
+                rows = [_deployment_row(names, item) for item in chunk]
                 total += _upsert_rows(connection, deployments, rows, _DEPLOYMENT_FACTS)
         return total
 
@@ -167,44 +168,10 @@ class WriteQueries:
         total = UpsertCounts()
         for chunk in batched(items, 1000):
             with self.engine.begin() as connection:
-                rows = [self._incident_row(connection, item) for item in chunk]
+                names = _NameIds(self.engine, connection)
+                rows = [_incident_row(names, item) for item in chunk]
                 total += _upsert_rows(connection, incidents, rows, ())
         return total
-
-    def _deployment_row(self, connection: Connection, item: Deployment) -> dict[str, Any]:
-        repository_id = (
-            _ensure_named(self.engine, connection, repositories, item.repository)
-            if item.repository
-            else None
-        )
-        return {
-            "external_id": item.external_id,
-            "source": item.source,
-            "service_id": _ensure_named(self.engine, connection, services, item.service),
-            "environment": item.environment,
-            "repository_id": repository_id,
-            "sha": item.sha,
-            "ref": item.ref,
-            "started_at": _micros(item.started_at),
-            "finished_at": to_micros(item.finished_at),
-            "status": DeploymentStatus(item.status).value,
-            "rollback": item.rollback,
-            "fixes": item.fixes,
-        }
-
-    def _incident_row(self, connection: Connection, item: Incident) -> dict[str, Any]:
-        return {
-            "external_id": item.external_id,
-            "source": item.source,
-            "service_id": _ensure_named(self.engine, connection, services, item.service),
-            "started_at": to_micros(item.started_at),
-            "resolved_at": _micros(item.resolved_at),
-            "title": item.title,
-            "severity": item.severity,
-            "caused_by_deployment": item.caused_by_deployment,
-            "caused_by_sha": item.caused_by_sha,
-            "change_caused": item.change_caused,
-        }
 
     def resolve_incident(self, external_id: str, resolved_at: datetime) -> None:
         """Set an incident's resolution time; NotFound when no incident has that id."""
@@ -250,6 +217,59 @@ class WriteQueries:
             connection.execute(statement, row)
 
 
+class _NameIds:
+    """Get-or-create ids of named rows (services, repositories) within one transaction."""
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
+        self._engine = engine
+        self._connection = connection
+        self._known: dict[tuple[str, str], int] = {}
+
+    def service(self, name: str) -> int:
+        return self._id(services, name)
+
+    def repository(self, name: str | None) -> int | None:
+        return None if name is None else self._id(repositories, name)
+
+    def _id(self, table: Any, name: str) -> int:
+        key = (table.name, name)
+        if key not in self._known:
+            self._known[key] = _ensure_named(self._engine, self._connection, table, name)
+        return self._known[key]
+
+
+def _deployment_row(names: _NameIds, item: Deployment) -> dict[str, Any]:
+    return {
+        "external_id": item.external_id,
+        "source": item.source,
+        "service_id": names.service(item.service),
+        "environment": item.environment,
+        "repository_id": names.repository(item.repository or None),
+        "sha": item.sha,
+        "ref": item.ref,
+        "started_at": _micros(item.started_at),
+        "finished_at": to_micros(item.finished_at),
+        "status": DeploymentStatus(item.status).value,
+        "rollback": item.rollback,
+        "fixes": item.fixes,
+    }
+
+
+def _incident_row(names: _NameIds, item: Incident) -> dict[str, Any]:
+    return {
+        "external_id": item.external_id,
+        "source": item.source,
+        "service_id": names.service(item.service),
+        "started_at": to_micros(item.started_at),
+        "resolved_at": _micros(item.resolved_at),
+        "title": item.title,
+        "severity": item.severity,
+        "caused_by_deployment": item.caused_by_deployment,
+        "caused_by_sha": item.caused_by_sha,
+        "change_caused": item.change_caused,
+    }
+
+
 # Columns whose change invalidates a deployment's attribution (which commits it shipped).
 _DEPLOYMENT_FACTS = ("sha", "finished_at", "status", "environment", "service_id", "repository_id")
 
@@ -258,17 +278,17 @@ def _upsert_rows(
     connection: Connection, table: Any, rows: Sequence[dict[str, Any]], facts: Sequence[str]
 ) -> UpsertCounts:
     """Insert new rows and update changed ones; changing a fact resets attribution."""
-    ids = [row["external_id"] for row in rows]
+    latest = {row["external_id"]: row for row in rows}  # a repeated id: the last one wins
     existing = {
         row.external_id: row._mapping
-        for row in connection.execute(select(table).where(table.c.external_id.in_(ids)))
+        for row in connection.execute(select(table).where(table.c.external_id.in_(list(latest))))
     }
     added = updated = unchanged = 0
     new_rows: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        old = existing.get(row["external_id"])
+    for external_id, row in latest.items():
+        old = existing.get(external_id)
         if old is None:
-            new_rows[row["external_id"]] = row  # a repeated id in one batch: the last one wins
+            new_rows[external_id] = row
             continue
         changes = {key: value for key, value in row.items() if _stored(old[key]) != value}
         if not changes:
