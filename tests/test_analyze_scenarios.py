@@ -232,3 +232,27 @@ def test_line_counts_are_read_only_when_asked_and_only_once(tmp_path: Path, stor
         ("Edit one, add one", 2, 1, 1),
         ("Three lines", 3, 0, 1),
     ]
+
+
+def test_deploy_branch_incremental_run_reads_only_new_deploys(
+    tmp_path: Path, store_url: str
+) -> None:
+    repo = GitRepo.create(tmp_path / "web")
+    repo.commit("Base", author_date="2026-03-02T08:00:00Z")
+    analyze(repo, store_url, "--deploy-branch", "main")
+    repo.branch("topic")
+    repo.commit("Topic work", author_date="2026-03-03T09:00:00Z")
+    repo.checkout("main")
+    repo.merge("topic", "Merge branch 'topic'", date="2026-03-03T12:00:00Z")
+
+    result = runner.invoke(
+        app, ["ingest", "git", str(repo.path), "--db", store_url, "--deploy-branch", "main"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "1 new and 0 changed deployments (1 read)" in result.stderr
+    incremental = analyze(repo, store_url, "--deploy-branch", "main")["services"][0]
+    fresh_url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    fresh = analyze(repo, fresh_url, "--deploy-branch", "main")["services"][0]
+    assert incremental["lead_time"] == fresh["lead_time"]
+    assert incremental["deployment_frequency"]["count"] == 2
