@@ -6,6 +6,7 @@ Loaded at the edges (CLI, web) and passed inward; nothing reads the environment 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -97,26 +98,82 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"configuration file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"configuration file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read configuration file {path}: {exc.strerror}") from None
+
+
+# The keys a settings file may hold; anything else is a typo that would silently be ignored.
+_FILE_KEYS: dict[str, tuple[str, ...]] = {
+    "store": ("url",),
+    "metrics": ("bands", "failure_window", "hotfix_pattern", "backfill_horizon"),
+    "environments": (),  # tier names, checked by _tiers
+}
 
 
 def _apply_file(settings: Settings, data: dict[str, Any]) -> Settings:
-    store = data.get("store", {})
-    metrics = data.get("metrics", {})
+    unknown = sorted(set(data) - set(_FILE_KEYS))
+    if unknown:
+        tables = ", ".join(f"[{key}]" for key in _FILE_KEYS)
+        raise InvalidInput(f"unknown setting {unknown[0]!r}; the settings file has {tables}")
+    store = _section(data, "store")
+    metrics = _section(data, "metrics")
     failure = settings.failure
     if "failure_window" in metrics:
-        failure = replace(failure, window=parse_duration(str(metrics["failure_window"])))
+        failure = replace(failure, window=_duration(metrics, "failure_window"))
     if "hotfix_pattern" in metrics:
-        failure = replace(failure, hotfix_pattern=str(metrics["hotfix_pattern"]))
+        failure = replace(failure, hotfix_pattern=_pattern(metrics, "hotfix_pattern"))
     changes: dict[str, Any] = {"failure": failure}
     if "url" in store:
-        changes["database_url"] = str(store["url"])
+        changes["database_url"] = _text(store, "store", "url")
     if "bands" in metrics:
-        changes["bands"] = check_band_year(str(metrics["bands"]))
+        try:
+            changes["bands"] = check_band_year(str(metrics["bands"]))
+        except InvalidInput as error:
+            raise InvalidInput(f"[metrics].bands: {error}") from None
     if "backfill_horizon" in metrics:
-        changes["backfill_horizon"] = parse_duration(str(metrics["backfill_horizon"]))
+        changes["backfill_horizon"] = _duration(metrics, "backfill_horizon")
     if "environments" in data:
-        changes["tiers"] = _tiers(data["environments"])
+        changes["tiers"] = _tiers(_section(data, "environments"))
     return replace(settings, **changes)
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """A table of the settings file, checked for unknown keys; {} when absent."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise InvalidInput(f"[{name}] must be a table of settings")
+    allowed = _FILE_KEYS[name]
+    extra = sorted(key for key in table if allowed and key not in allowed)
+    if extra:
+        raise InvalidInput(
+            f"unknown setting [{name}].{extra[0]}; [{name}] takes {', '.join(allowed)}"
+        )
+    return table
+
+
+def _text(table: dict[str, Any], section: str, key: str) -> str:
+    value = table[key]
+    if not isinstance(value, str):
+        raise InvalidInput(f"[{section}].{key} must be a string")
+    return value
+
+
+def _duration(metrics: dict[str, Any], key: str) -> timedelta:
+    try:
+        return parse_duration(_text(metrics, "metrics", key))
+    except InvalidInput as error:
+        raise InvalidInput(f"[metrics].{key}: {error}") from None
+
+
+def _pattern(metrics: dict[str, Any], key: str) -> str:
+    pattern = _text(metrics, "metrics", key)
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise InvalidInput(
+            f"[metrics].{key}: {pattern!r} is not a valid Python regular expression ({error})"
+        ) from None
+    return pattern
 
 
 def _tiers(table: dict[str, Any]) -> EnvironmentTiers:

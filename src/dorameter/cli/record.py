@@ -25,7 +25,7 @@ IdOption = Annotated[
     typer.Option(
         "--id",
         help="Stable id from your tool; recording the same id again updates the record "
-        "[default: derived from the other fields].",
+        "\\[default: derived from the other fields].",
     ),
 ]
 
@@ -58,9 +58,11 @@ def record_deployment(
     status: Annotated[DeploymentStatus, typer.Option(help="Outcome.")] = DeploymentStatus.SUCCESS,
     repository: Annotated[
         str | None,
-        typer.Option(help="Stored repository holding the sha [default: the service's name]."),
+        typer.Option(help="Stored repository holding the sha \\[default: the service's name]."),
     ] = None,
-    rollback: Annotated[bool, typer.Option(help="This deployment is a rollback.")] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="This deployment is a rollback.")
+    ] = False,
     fixes: Annotated[
         str | None, typer.Option(help="Id of the deployment or incident this one remediates.")
     ] = None,
@@ -74,15 +76,16 @@ def record_deployment(
         settings = settings_for(config, db)
         finished = _moment(finished_at, "--finished-at")
         assert finished is not None
+        version = sha.strip().lower()
         deployment = Deployment(
             service=service,
             environment=environment,
-            sha=sha.strip().lower(),
+            sha=version,
             finished_at=finished,
             started_at=_moment(started_at, "--started-at"),
             status=status,
             external_id=external_id
-            or _derived_id("deployment", service, environment, sha, finished.isoformat()),
+            or _derived_id("deployment", service, environment, version, finished.isoformat()),
             source="record",
             repository=repository or service,
             rollback=rollback,
@@ -111,7 +114,11 @@ def record_incident(
         str | None, typer.Option(help="Version or commit that caused it.")
     ] = None,
     not_change_caused: Annotated[
-        bool, typer.Option(help="It was not caused by a change (never counted as a failure).")
+        bool,
+        typer.Option(
+            "--not-change-caused",
+            help="It was not caused by a change (never counted as a failure).",
+        ),
     ] = False,
     external_id: IdOption = None,
     db: DbOption = None,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from dorameter.errors import StoreError
 
@@ -32,8 +32,25 @@ def describe_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+    except (ArgumentError, ValueError):
+        return _hide_password(url)
+
+
+def _hide_password(text: str) -> str:
+    """Hide what follows "user:" up to the last "@" in text that is not a parseable URL."""
+    head, at, host = text.rpartition("@")
+    slashes = head.find("//")
+    start = slashes + 2 if slashes >= 0 else 0
+    user, colon, _password = head[start:].partition(":")
+    if not at or not colon:
+        return text
+    return f"{head[:start]}{user}:***@{host}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own message on one line, without SQLAlchemy's background links."""
+    original = getattr(exc, "orig", None) or exc
+    return " ".join(str(original).split())
 
 
 def create_store_engine(url: str) -> Engine:
@@ -45,8 +62,13 @@ def create_store_engine(url: str) -> Engine:
         _ensure_sqlite_folder(parsed)
     try:
         engine = create_engine(parsed, future=True)
+    except NoSuchModuleError:
+        raise StoreError(
+            f"cannot open database {describe_url(url)}: unknown kind of database "
+            f"{parsed.drivername!r}; use sqlite:///path/to/file.db or postgresql://user@host/dbname"
+        ) from None
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        raise StoreError(f"cannot open database {describe_url(url)}: {exc}") from exc
+        raise StoreError(f"cannot open database {describe_url(url)}: {_reason(exc)}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
     return engine
@@ -55,11 +77,11 @@ def create_store_engine(url: str) -> Engine:
 def _parse(url: str) -> URL:
     try:
         return make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError):
         raise StoreError(
-            f"{url!r} is not a database URL; use for example sqlite:///path/to/file.db "
-            "or postgresql://user@host/dbname"
-        ) from exc
+            f"{describe_url(url)!r} is not a database URL; use for example "
+            "sqlite:///path/to/file.db or postgresql://user@host/dbname"
+        ) from None
 
 
 def _ensure_sqlite_folder(url: URL) -> None:
@@ -87,7 +109,8 @@ def migrate(engine: Engine) -> None:
             return
         _run_alembic(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot prepare the database {engine.url!r}: {exc}") from exc
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot prepare the database {where}: {_reason(exc)}") from exc
 
 
 def _current_revision(engine: Engine) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -54,10 +55,16 @@ class ReadQueries:
             ).scalar()
             if service_id is None:
                 return DeliveryData(service, (), (), ())
-            facts = _deployments(connection, service_id, environments, period, window)
+            facts = tuple(
+                replace(fact, service=service)
+                for fact in _deployments(connection, service_id, environments, period, window)
+            )
             by_id = {fact.id: fact for fact in facts}
             changes = _changes(connection, by_id)
-            found = _incidents(connection, service_id, period, window, by_id)
+            found = tuple(
+                replace(incident, service=service)
+                for incident in _incidents(connection, service_id, period, window, by_id)
+            )
             failed = _failed_attempts(connection, service_id, environments, period)
             notes = _version_notes(connection, service_id, environments, period)
         return DeliveryData(service, facts, changes, found, failed, False, notes)

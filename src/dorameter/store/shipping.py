@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
@@ -51,17 +51,40 @@ class ShippingQueries:
         return walked
 
     def _settle_unattributable(self) -> None:
-        """Failed attempts ship nothing; deployments without a repository cannot be walked."""
+        """Failed attempts ship nothing; deployments without a repository cannot be walked.
+
+        Either may have shipped commits before an update changed its status or repository:
+        those rows and rollback facts go, or they would still count.
+        """
+        settled = and_(
+            ~deployments.c.attributed,
+            or_(deployments.c.status != "success", deployments.c.repository_id.is_(None)),
+        )
         with self.engine.begin() as connection:
+            connection.execute(
+                delete(shipped).where(
+                    shipped.c.deployment_id.in_(select(deployments.c.id).where(settled))
+                )
+            )
             connection.execute(
                 update(deployments)
                 .where(~deployments.c.attributed, deployments.c.status != "success")
-                .values(attributed=True, version_missing=False)
+                .values(
+                    attributed=True,
+                    version_missing=False,
+                    shipped_rollback=False,
+                    rollback_base_id=None,
+                )
             )
             connection.execute(
                 update(deployments)
                 .where(~deployments.c.attributed, deployments.c.repository_id.is_(None))
-                .values(attributed=True, version_missing=True)
+                .values(
+                    attributed=True,
+                    version_missing=True,
+                    shipped_rollback=False,
+                    rollback_base_id=None,
+                )
             )
 
     def _pending_chains(self) -> list[Chain]:
@@ -139,9 +162,10 @@ def _chain_state(
         .where(earlier)
     )
     shipped_by = {sha: deployment_id for sha, deployment_id in connection.execute(query)}
+    # A deployment whose version is unknown left the previous version live (attribute_chain).
     last = connection.execute(
         select(deployments.c.sha)
-        .where(earlier)
+        .where(earlier, ~deployments.c.version_missing)
         .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
         .limit(1)
     ).scalar()
@@ -183,17 +207,23 @@ def _write_attributions(
 
 
 def _has_earlier(connection: Connection, chain: Chain) -> bool:
+    """Whether a deployment before `since` already shipped the chain's first commits."""
     query = select(deployments.c.id).where(
-        _chain_filter(chain), deployments.c.finished_at < chain.since
+        _chain_filter(chain),
+        deployments.c.finished_at < chain.since,
+        ~deployments.c.version_missing,
     )
     return connection.execute(query.limit(1)).first() is not None
 
 
 def _mark_before_tracking(connection: Connection, chain: Chain, horizon: timedelta) -> None:
-    """The chain's first deployment: commits older than the horizon predate tracking."""
+    """The chain's first deployment: commits older than the horizon predate tracking.
+
+    "First" is the first one whose version is known: the one that ships the old history.
+    """
     first = connection.execute(
         select(deployments.c.id, deployments.c.finished_at)
-        .where(_chain_filter(chain))
+        .where(_chain_filter(chain), ~deployments.c.version_missing)
         .order_by(deployments.c.finished_at, deployments.c.id)
         .limit(1)
     ).first()
