@@ -16,6 +16,8 @@ from dorameter.store.writes import batched
 
 # Deployments this long before the period are loaded too: failure and fix rules look back.
 _LOOKBACK = timedelta(days=1)
+# An incident may name a commit by an abbreviated sha this long or longer (git's default).
+_SHORTEST_NAMED_SHA = 7
 
 
 class ReadQueries:
@@ -295,13 +297,15 @@ def _deployment_shipping(
     connection: Connection, sha: str, by_id: dict[int, DeploymentFact]
 ) -> int | None:
     """The loaded deployment whose version is, or which shipped, the named commit."""
+    abbreviated = len(sha) >= _SHORTEST_NAMED_SHA
     for fact in by_id.values():
-        if fact.sha == sha or (len(sha) >= 7 and fact.sha.startswith(sha)):
+        if fact.sha == sha or (abbreviated and fact.sha.startswith(sha)):
             return fact.id
+    named = commits.c.sha.startswith(sha, autoescape=True) if abbreviated else commits.c.sha == sha
     query = (
         select(shipped.c.deployment_id)
         .join(commits, commits.c.id == shipped.c.commit_id)
-        .where(commits.c.sha.startswith(sha, autoescape=True))
+        .where(named)
     )
     for (deployment_id,) in connection.execute(query):
         if deployment_id in by_id:
