@@ -256,3 +256,31 @@ def test_deploy_branch_incremental_run_reads_only_new_deploys(
     fresh = analyze(repo, fresh_url, "--deploy-branch", "main")["services"][0]
     assert incremental["lead_time"] == fresh["lead_time"]
     assert incremental["deployment_frequency"]["count"] == 2
+
+
+def test_rolling_forward_after_a_rollback_is_not_another_rollback(
+    tmp_path: Path, store_url: str
+) -> None:
+    repo = GitRepo.create(tmp_path / "app")
+    repo.commit("A", author_date="2026-03-02T08:00:00Z")
+    good = repo.commit("B", author_date="2026-03-02T09:00:00Z")
+    repo.tag("v1.0", annotated=True, date="2026-03-02T10:00:00Z")
+    repo.commit("C", author_date="2026-03-03T08:00:00Z")
+    suspect = repo.commit("D", author_date="2026-03-03T09:00:00Z")
+    repo.tag("v2.0", annotated=True, date="2026-03-03T10:00:00Z")
+    analyze(repo, store_url)
+    repo.tag("v2.0.1", sha=good, annotated=True, date="2026-03-03T11:00:00Z")  # roll back
+    analyze(repo, store_url)
+    repo.tag("v2.0.2", sha=suspect, annotated=True, date="2026-03-04T10:00:00Z")  # forward again
+
+    incremental = analyze(repo, store_url)["services"][0]
+    fresh = analyze(repo, f"sqlite:///{tmp_path / 'fresh.db'}")["services"][0]
+
+    for service in (incremental, fresh):
+        assert service["deployment_frequency"]["count"] == 4
+        assert (service["change_fail_rate"]["failed"], service["rework_rate"]["unplanned"]) == (
+            1,
+            1,
+        )
+        assert [item["reasons"] for item in service["failed_deployments"]] == [["rolled_back"]]
+        assert service["recovery_time"]["median_seconds"] == pytest.approx(1 * HOUR)

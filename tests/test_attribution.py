@@ -134,6 +134,17 @@ SCENARIOS: dict[str, Scenario] = {
         [(1, "c", False), (2, "c", True)],
         [ships("a", "b", "c"), Expected(rollback=True)],
     ),
+    # After a rollback from d to b, deploying d again moves forward: nothing new, no rollback.
+    "rolling forward to the version a rollback left is no rollback": (
+        LINEAR,
+        [(1, "b", False), (2, "d", False), (3, "b", False), (4, "d", False)],
+        [ships("a", "b"), ships("c", "d"), Expected(rollback=True, base=1), NOTHING],
+    ),
+    "an older maintenance release deployed again after main is a rollback": (
+        MAINTENANCE,
+        [(1, "h2", False), (2, "c", False), (3, "h2", False)],
+        [ships("a", "b", "h1", "h2"), ships("c"), Expected(rollback=True, base=1)],
+    ),
     "an unknown version ships nothing and is missing": (
         LINEAR,
         [(1, "b", False), (2, UNKNOWN, False), (3, "d", False)],
@@ -224,9 +235,14 @@ def test_continuing_from_saved_state_equals_one_pass(name: str) -> None:
 
     for split in range(len(chain) + 1):
         state: dict[str, int] = {}
-        first = attribute_chain(chain[:split], graph, state)
+        rank: dict[int, int] = {}
+        first = attribute_chain(chain[:split], graph, state, rank=rank)
         rest = attribute_chain(
-            chain[split:], graph, state, current_version=live_version(chain[:split], first, graph)
+            chain[split:],
+            graph,
+            state,
+            current_version=live_version(chain[:split], first, graph),
+            rank=rank,
         )
         assert first + rest == one_pass, f"split after {split} deployments"
         assert state == one_pass_state

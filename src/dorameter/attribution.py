@@ -65,20 +65,27 @@ def attribute_chain(
     graph: CommitGraph,
     shipped_by: MutableMapping[str, int],
     current_version: str | None = None,
+    rank: MutableMapping[int, int] | None = None,
 ) -> list[Attribution]:
     """Attribute the chain's deployments in order, extending `shipped_by` (sha -> deployment).
 
-    `shipped_by` and `current_version` carry the state left by the chain's earlier,
-    already attributed deployments, so an incremental run continues where the last one ended.
+    `shipped_by`, `current_version` and `rank` (deployment id -> position in the chain) carry
+    the state left by the chain's earlier, already attributed deployments, so an incremental
+    run continues where the last one ended.
     """
     results = []
-    for deployment in chain:
+    rank = {} if rank is None else rank
+    next_rank = max(rank.values(), default=-1) + 1
+    for position, deployment in enumerate(chain, start=next_rank):
+        rank[deployment.id] = position
         version = graph.resolve(deployment.sha)
         if version is None:
             results.append(Attribution(deployment.id, (), deployment.rollback, None, True))
             continue
         base = shipped_by.get(version)
-        went_back = base is not None and version != current_version
+        went_back = base is not None and _goes_back(
+            version, base, current_version, shipped_by, rank
+        )
         shipped = _walk(version, deployment.id, graph, shipped_by)
         results.append(
             Attribution(
@@ -91,6 +98,24 @@ def attribute_chain(
         )
         current_version = version
     return results
+
+
+def _goes_back(
+    version: str,
+    base: int,
+    current_version: str | None,
+    shipped_by: Mapping[str, int],
+    rank: Mapping[int, int],
+) -> bool:
+    """An already shipped version is a rollback unless it is live, or shipped after the live one.
+
+    Deploying again a version that a rollback had left (rolling forward) is not going back;
+    a version first shipped no later than the live one is, maintenance releases included.
+    """
+    if version == current_version:
+        return False  # a redeploy of what is live
+    live = shipped_by.get(current_version) if current_version else None
+    return live is None or rank.get(base, -1) <= rank.get(live, -1)
 
 
 def _walk(

@@ -160,5 +160,6 @@ def record_deployments(
 
 
 def record_incidents(store: Store, items: Iterable[Incident]) -> IngestReport:
-    """Store incidents a pipeline, a tool or a person reported."""
-    return IngestReport(source="record", scope="incidents", incidents=store.upsert_incidents(items))
+    """Store incidents a pipeline, a tool or a person reported; what they leave out is kept."""
+    counts = store.upsert_incidents(items, keep_unset=True)
+    return IngestReport(source="record", scope="incidents", incidents=counts)

@@ -138,6 +138,98 @@ class Incident:
     change_caused: bool | None = None  # False: explicitly not caused by a change; None: unknown
 
 
+class PipelineOutcome(StrEnum):
+    """How a CI/CD run ended."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    IN_PROGRESS = "in_progress"
+
+
+class ReviewState(StrEnum):
+    """What a review said."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    COMMENTED = "commented"
+    DISMISSED = "dismissed"
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review or review comment on a pull request, by someone (maybe a bot)."""
+
+    pull_request: str  # external id of the pull request, so a review may arrive before its PR
+    external_id: str
+    source: str
+    reviewer: str
+    state: ReviewState
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class PullRequestCommit:
+    """A commit as it was on the pull request's branch (squash and rebase merges rewrite it)."""
+
+    pull_request: str
+    sha: str
+    author_time: datetime
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request (GitHub) or merge request (GitLab)."""
+
+    repository: str
+    number: int
+    external_id: str  # e.g. "github:octo/shop#42"
+    source: str
+    title: str
+    author: str
+    created_at: datetime
+    state: str = "open"  # open | closed | merged
+    draft: bool = False
+    ready_at: datetime | None = None  # left draft (None: never a draft, created ready)
+    merged_at: datetime | None = None
+    closed_at: datetime | None = None
+    merge_commit_sha: str | None = None
+    base_branch: str | None = None
+    head_branch: str | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
+    labels: tuple[str, ...] = ()
+    first_commit_at: datetime | None = None  # earliest author time of its commits, when known
+    url: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def is_revert(self) -> bool:
+        return self.title.startswith(('Revert "', "Revert '"))
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One CI/CD run (GitHub Actions workflow run, GitLab pipeline, ...)."""
+
+    repository: str
+    external_id: str
+    source: str
+    name: str
+    sha: str
+    outcome: PipelineOutcome
+    created_at: datetime  # queued
+    branch: str | None = None
+    event: str | None = None
+    attempt: int = 1
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    url: str | None = None
+
+
 # ---------------------------------------------------------------------------------------------
 # What the store hands to metrics (stored rows with ids and attribution facts)
 # ---------------------------------------------------------------------------------------------

@@ -119,12 +119,6 @@ def test_an_invalid_settings_file(tmp_path: Path, db: list[str]) -> None:
     assert "hotfix_pattern: 'hotfix(' is not a valid Python regular expression" in one_line(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py fail() prints the message with markup=True, so Rich swallows "
-    "anything in square brackets, like the [metrics] of a settings key. "
-    "Fix: print rich.markup.escape(str(error)).",
-)
 def test_an_error_message_is_printed_literally(tmp_path: Path, db: list[str]) -> None:
     settings = tmp_path / "dorameter.toml"
     settings.write_text('[metrics]\nhotfix_pattern = "hotfix("\n')
@@ -206,12 +200,6 @@ def test_an_unknown_option_is_a_usage_error(db: list[str]) -> None:
     assert "--frobnicate" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py fail() lets Rich wrap the error at the console width (80 columns "
-    "when stderr is not a terminal, as in CI logs); docs/cli.md promises one line. "
-    "Fix: err.print(..., soft_wrap=True).",
-)
 def test_a_long_error_is_one_line_in_a_log(db: list[str]) -> None:
     result = runner.invoke(app, ["report", "--since", "2026-13-45", *db], env={"COLUMNS": "80"})
 

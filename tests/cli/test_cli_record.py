@@ -294,3 +294,22 @@ def test_a_named_fix_and_a_rollback_are_rework(store_url: str) -> None:
     assert service["recovery_time"]["median_seconds"] == pytest.approx(2 * HOUR)
     rework = service["rework_rate"]
     assert (rework["unplanned"], rework["total"]) == (2, 5)
+
+
+def test_recording_an_incident_again_without_resolution_keeps_it_resolved(
+    store_url: str,
+) -> None:
+    record_three_days(store_url)
+    record_incidents(store_url)
+    invoke(store_url, "record", "resolve", "inc-1", "--resolved-at", "2026-03-02T13:00:00Z")
+
+    again = record_incident(
+        store_url, "2026-03-02T12:00:00Z", "--id", "inc-1", "--title", "Checkout errors (500s)"
+    )
+
+    assert again.stderr.strip() == "incident inc-1 updated"
+    service = the_service(report(store_url))
+    # Still resolved (1 h) and still linked to shop-1: the new record only changed the title.
+    assert service["time_to_restore"]["count"] == 1
+    assert service["time_to_restore"]["median_seconds"] == pytest.approx(1 * HOUR)
+    assert failures(service)["shop-1"] == ["incident_linked"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dorameter import __version__
@@ -108,7 +109,7 @@ def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) 
         highlight=False,
     )
     for note in summary.notes:
-        err.print(f"[bold red]error:[/] {note}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(note)}", highlight=False, soft_wrap=True)
     if summary.no_deployments:
         raise typer.Exit(1)
     return summary

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dorameter.config import Settings, load_settings
 from dorameter.errors import DorameterError, InvalidInput
@@ -53,7 +54,8 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output for
 
 def fail(error: DorameterError) -> NoReturn:
     """Print an expected error as one line and exit with its code."""
-    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+    # Literal text (a settings key like [metrics] is not markup), never wrapped: one log line.
+    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 

@@ -118,11 +118,11 @@ class ShippingQueries:
 
     def _attribute(self, chain: Chain, repo: RepositoryGraph, horizon: timedelta) -> int:
         with self.engine.begin() as connection:
-            shipped_by, current = _chain_state(connection, chain, repo.graph)
+            shipped_by, current, rank = _chain_state(connection, chain, repo.graph)
             later = _chain_deployments(connection, chain, since=chain.since)
             for chunk in batched([row.id for row in later], 500):
                 connection.execute(delete(shipped).where(shipped.c.deployment_id.in_(chunk)))
-            results = attribute_chain(later, repo.graph, shipped_by, current)
+            results = attribute_chain(later, repo.graph, shipped_by, current, rank)
             _write_attributions(connection, results, repo.ids)
             if not _has_earlier(connection, chain):
                 _mark_before_tracking(connection, chain, horizon)
@@ -149,8 +149,9 @@ def _chain_deployments(connection: Connection, chain: Chain, since: int) -> list
 
 def _chain_state(
     connection: Connection, chain: Chain, graph: CommitGraph
-) -> tuple[dict[str, int], str | None]:
-    """What the chain's deployments before `since` shipped, and the version they left live."""
+) -> tuple[dict[str, int], str | None, dict[int, int]]:
+    """What the chain's deployments before `since` shipped, the version they left live, and
+    their order."""
     earlier = and_(_chain_filter(chain), deployments.c.finished_at < chain.since)
     query = (
         select(commits.c.sha, shipped.c.deployment_id)
@@ -169,7 +170,16 @@ def _chain_state(
         .order_by(deployments.c.finished_at.desc(), deployments.c.id.desc())
         .limit(1)
     ).scalar()
-    return shipped_by, (graph.resolve(last) if last else None)
+    order = (
+        select(deployments.c.id)
+        .where(earlier)
+        .order_by(deployments.c.finished_at, deployments.c.id)
+    )
+    rank = {
+        deployment_id: position
+        for position, deployment_id in enumerate(connection.execute(order).scalars())
+    }
+    return shipped_by, (graph.resolve(last) if last else None), rank
 
 
 def _write_attributions(

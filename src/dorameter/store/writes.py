@@ -163,14 +163,19 @@ class WriteQueries:
                 total += _upsert_rows(connection, deployments, rows, _DEPLOYMENT_FACTS)
         return total
 
-    def upsert_incidents(self, items: Iterable[Incident]) -> UpsertCounts:
-        """Insert new incidents and update changed ones, keyed by external id."""
+    def upsert_incidents(self, items: Iterable[Incident], keep_unset: bool = False) -> UpsertCounts:
+        """Insert new incidents and update changed ones, keyed by external id.
+
+        With keep_unset, a field the new record leaves empty (no resolution, no severity, no
+        cause) keeps its stored value: a person re-recording an incident did not unresolve it.
+        """
+        keep = _INCIDENT_OPTIONAL if keep_unset else ()
         total = UpsertCounts()
         for chunk in batched(items, 1000):
             with self.engine.begin() as connection:
                 names = _NameIds(self.engine, connection)
                 rows = [_incident_row(names, item) for item in chunk]
-                total += _upsert_rows(connection, incidents, rows, ())
+                total += _upsert_rows(connection, incidents, rows, (), keep)
         return total
 
     def resolve_incident(self, external_id: str, resolved_at: datetime) -> None:
@@ -274,10 +279,26 @@ def _incident_row(names: _NameIds, item: Incident) -> dict[str, Any]:
 _DEPLOYMENT_FACTS = ("sha", "finished_at", "status", "environment", "service_id", "repository_id")
 
 
+_INCIDENT_OPTIONAL = (
+    "resolved_at",
+    "severity",
+    "caused_by_deployment",
+    "caused_by_sha",
+    "change_caused",
+)
+
+
 def _upsert_rows(
-    connection: Connection, table: Any, rows: Sequence[dict[str, Any]], facts: Sequence[str]
+    connection: Connection,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    facts: Sequence[str],
+    keep_unset: Sequence[str] = (),
 ) -> UpsertCounts:
-    """Insert new rows and update changed ones; changing a fact resets attribution."""
+    """Insert new rows and update changed ones; changing a fact resets attribution.
+
+    Columns in `keep_unset` keep their stored value when the new row has None there.
+    """
     latest = {row["external_id"]: row for row in rows}  # a repeated id: the last one wins
     existing = {
         row.external_id: row._mapping
@@ -290,7 +311,11 @@ def _upsert_rows(
         if old is None:
             new_rows[external_id] = row
             continue
-        changes = {key: value for key, value in row.items() if _stored(old[key]) != value}
+        changes = {
+            key: value
+            for key, value in row.items()
+            if _stored(old[key]) != value and not (value is None and key in keep_unset)
+        }
         if not changes:
             unchanged += 1
             continue
