@@ -29,7 +29,7 @@ def test_opening_twice_migrates_once(store_url: str, monkeypatch: pytest.MonkeyP
         assert runs == ["migrated"]
         with second.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert [tuple(row) for row in versions] == [("0001",)]
+        assert [tuple(row) for row in versions] == [(store_database.SCHEMA_REVISION,)]
         assert second.count_rows() == {"commits": 0, "deployments": 0, "incidents": 0}
     finally:
         first.close()

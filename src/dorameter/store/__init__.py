@@ -11,12 +11,13 @@ from dorameter.store.database import (
     describe_url,
     migrate,
 )
+from dorameter.store.flow import FlowWrites
 from dorameter.store.reads import ReadQueries
 from dorameter.store.shipping import ShippingQueries
 from dorameter.store.writes import UpsertCounts, WriteQueries
 
 
-class Store(WriteQueries, ShippingQueries, ReadQueries):
+class Store(WriteQueries, FlowWrites, ShippingQueries, ReadQueries):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:

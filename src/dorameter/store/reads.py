@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.model import ChangeFact, DeliveryData, DeploymentFact, IncidentFact, Period
+from dorameter.store.pr_links import ShippedCommit, has_pull_requests, pull_request_starts
 from dorameter.store.schema import commits, deployments, incidents, services, shipped, to_micros
 from dorameter.store.writes import batched
 
@@ -69,7 +70,14 @@ class ReadQueries:
             )
             failed = _failed_attempts(connection, service_id, environments, period)
             notes = _version_notes(connection, service_id, environments, period)
-        return DeliveryData(service, facts, changes, found, failed, False, notes)
+            repository_ids = connection.execute(
+                select(deployments.c.repository_id)
+                .where(deployments.c.service_id == service_id)
+                .where(deployments.c.repository_id.is_not(None))
+                .distinct()
+            ).scalars()
+            with_prs = has_pull_requests(connection, repository_ids)
+        return DeliveryData(service, facts, changes, found, failed, with_prs, notes)
 
 
 def _deployment_columns() -> list[Any]:
@@ -167,6 +175,7 @@ def _changes(connection: Connection, by_id: dict[int, DeploymentFact]) -> tuple[
             commits.c.author_time,
             commits.c.subject,
             commits.c.parents,
+            commits.c.repository_id,
             shipped.c.before_tracking,
             reverted_ship.c.deployment_id.label("reverted_deployment"),
         )
@@ -187,6 +196,14 @@ def _changes(connection: Connection, by_id: dict[int, DeploymentFact]) -> tuple[
         for row in connection.execute(query.where(shipped.c.deployment_id.in_(chunk)))
     ]
     chain = _same_chain(connection, {row.reverted_deployment for row in rows}, by_id)
+    starts = pull_request_starts(
+        connection,
+        [
+            ShippedCommit(row.repository_id, row.sha, row.author_time, row.subject)
+            for row in rows
+            if " " not in row.parents
+        ],
+    )
     changes: list[ChangeFact] = []
     for row in rows:
         reverted = row.reverted_deployment if row.reverted_deployment in chain else None
@@ -199,6 +216,7 @@ def _changes(connection: Connection, by_id: dict[int, DeploymentFact]) -> tuple[
                 is_merge=" " in row.parents,
                 reverted_deployment_id=reverted,
                 before_tracking=bool(row.before_tracking),
+                pr_start_time=starts.get((row.repository_id, row.sha)),
             )
         )
     return _one_per_commit(changes)

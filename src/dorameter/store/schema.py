@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -156,4 +157,116 @@ cursors = Table(
     Column("scope", String(500), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UtcTimestamp, nullable=False),
+)
+
+# --- 0002: pull requests, reviews, CI runs, the raw event log, API tokens -------------------
+
+pull_requests = Table(
+    "pull_requests",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("external_id", String(500), nullable=False, unique=True),
+    Column("source", String(50), nullable=False),
+    Column("repository_id", Integer, ForeignKey("repositories.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("author", String(400), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("draft", Boolean, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("ready_at", UtcTimestamp),
+    Column("merged_at", UtcTimestamp),
+    Column("closed_at", UtcTimestamp),
+    Column("merge_commit_sha", String(64)),
+    Column("base_branch", Text),
+    Column("head_branch", Text),
+    Column("additions", Integer),
+    Column("deletions", Integer),
+    Column("changed_files", Integer),
+    Column("labels", Text, nullable=False),  # JSON list of label names
+    Column("first_commit_at", UtcTimestamp),
+    Column("url", Text),
+    Column("updated_at", UtcTimestamp),
+)
+Index(
+    "ix_pull_requests_merge_commit", pull_requests.c.repository_id, pull_requests.c.merge_commit_sha
+)
+Index("ix_pull_requests_merged", pull_requests.c.repository_id, pull_requests.c.merged_at)
+
+# Keyed by the pull request's external id, not a foreign key: a commit or review may arrive
+# (by webhook) before the pull request itself.
+pull_request_commits = Table(
+    "pull_request_commits",
+    metadata,
+    Column("pull_request", String(500), primary_key=True),
+    Column("sha", String(64), primary_key=True),
+    Column("author_time", UtcTimestamp, nullable=False),
+    Column("subject", Text, nullable=False),
+)
+Index("ix_pull_request_commits_time", pull_request_commits.c.author_time)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("external_id", String(500), nullable=False, unique=True),
+    Column("source", String(50), nullable=False),
+    Column("pull_request", String(500), nullable=False),
+    Column("reviewer", String(400), nullable=False),
+    Column("state", String(30), nullable=False),
+    Column("submitted_at", UtcTimestamp, nullable=False),
+)
+Index("ix_reviews_pull_request", reviews.c.pull_request)
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("external_id", String(500), nullable=False, unique=True),
+    Column("source", String(50), nullable=False),
+    Column("repository_id", Integer, ForeignKey("repositories.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sha", String(64), nullable=False),
+    Column("branch", Text),
+    Column("event", String(100)),
+    Column("outcome", String(20), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("started_at", UtcTimestamp),
+    Column("finished_at", UtcTimestamp),
+    Column("url", Text),
+)
+Index(
+    "ix_pipeline_runs_repository_created", pipeline_runs.c.repository_id, pipeline_runs.c.created_at
+)
+Index("ix_pipeline_runs_sha", pipeline_runs.c.repository_id, pipeline_runs.c.sha)
+
+# Every accepted delivery, as received, before it is normalised (append-only).
+raw_events = Table(
+    "raw_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("source", String(50), nullable=False),
+    Column("delivery_id", String(200)),  # the sender's id, for deduplication (null: none given)
+    Column("event_type", String(200), nullable=False),
+    Column("received_at", UtcTimestamp, nullable=False),
+    Column("headers", Text, nullable=False),  # JSON, without secrets
+    Column("body", LargeBinary, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | processed | ignored | failed
+    Column("processed_at", UtcTimestamp),
+    Column("error", Text),
+    UniqueConstraint("source", "delivery_id", name="uq_raw_events_delivery"),
+)
+Index("ix_raw_events_status", raw_events.c.status, raw_events.c.id)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("prefix", String(20), nullable=False),  # shown in listings to tell tokens apart
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("last_used_at", UtcTimestamp),
+    Column("revoked_at", UtcTimestamp),
 )

@@ -158,9 +158,9 @@ class WriteQueries:
         total = UpsertCounts()
         for chunk in batched(items, 1000):
             with self.engine.begin() as connection:
-                names = _NameIds(self.engine, connection)
+                names = NameIds(self.engine, connection)
                 rows = [_deployment_row(names, item) for item in chunk]
-                total += _upsert_rows(connection, deployments, rows, _DEPLOYMENT_FACTS)
+                total += upsert_rows(connection, deployments, rows, _DEPLOYMENT_FACTS)
         return total
 
     def upsert_incidents(self, items: Iterable[Incident], keep_unset: bool = False) -> UpsertCounts:
@@ -173,9 +173,9 @@ class WriteQueries:
         total = UpsertCounts()
         for chunk in batched(items, 1000):
             with self.engine.begin() as connection:
-                names = _NameIds(self.engine, connection)
+                names = NameIds(self.engine, connection)
                 rows = [_incident_row(names, item) for item in chunk]
-                total += _upsert_rows(connection, incidents, rows, (), keep)
+                total += upsert_rows(connection, incidents, rows, (), keep)
         return total
 
     def resolve_incident(self, external_id: str, resolved_at: datetime) -> None:
@@ -222,7 +222,7 @@ class WriteQueries:
             connection.execute(statement, row)
 
 
-class _NameIds:
+class NameIds:
     """Get-or-create ids of named rows (services, repositories) within one transaction."""
 
     def __init__(self, engine: Engine, connection: Connection) -> None:
@@ -243,7 +243,7 @@ class _NameIds:
         return self._known[key]
 
 
-def _deployment_row(names: _NameIds, item: Deployment) -> dict[str, Any]:
+def _deployment_row(names: NameIds, item: Deployment) -> dict[str, Any]:
     return {
         "external_id": item.external_id,
         "source": item.source,
@@ -252,7 +252,7 @@ def _deployment_row(names: _NameIds, item: Deployment) -> dict[str, Any]:
         "repository_id": names.repository(item.repository or None),
         "sha": item.sha,
         "ref": item.ref,
-        "started_at": _micros(item.started_at),
+        "started_at": optional_micros(item.started_at),
         "finished_at": to_micros(item.finished_at),
         "status": DeploymentStatus(item.status).value,
         "rollback": item.rollback,
@@ -260,13 +260,13 @@ def _deployment_row(names: _NameIds, item: Deployment) -> dict[str, Any]:
     }
 
 
-def _incident_row(names: _NameIds, item: Incident) -> dict[str, Any]:
+def _incident_row(names: NameIds, item: Incident) -> dict[str, Any]:
     return {
         "external_id": item.external_id,
         "source": item.source,
         "service_id": names.service(item.service),
         "started_at": to_micros(item.started_at),
-        "resolved_at": _micros(item.resolved_at),
+        "resolved_at": optional_micros(item.resolved_at),
         "title": item.title,
         "severity": item.severity,
         "caused_by_deployment": item.caused_by_deployment,
@@ -288,7 +288,7 @@ _INCIDENT_OPTIONAL = (
 )
 
 
-def _upsert_rows(
+def upsert_rows(
     connection: Connection,
     table: Any,
     rows: Sequence[dict[str, Any]],
@@ -360,7 +360,7 @@ def _new_row_defaults(table: Any) -> dict[str, Any]:
     return {}
 
 
-def _micros(moment: datetime | None) -> int | None:
+def optional_micros(moment: datetime | None) -> int | None:
     return None if moment is None else to_micros(moment)
 
 

@@ -1,0 +1,168 @@
+"""Pull requests, reviews and CI runs: idempotent writes, and PR-aware lead time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from dorameter.config import Settings
+from dorameter.model import (
+    Period,
+    PipelineOutcome,
+    PipelineRun,
+    PullRequest,
+    PullRequestCommit,
+    Review,
+    ReviewState,
+)
+from dorameter.report import build_report
+from dorameter.store import Store
+from dorameter.store.schema import pipeline_runs, pull_requests, reviews
+from tests.store.store_support import REPOSITORY, T0, at, commit, deployment, feed, sha
+
+HOUR = 3600.0
+PERIOD = Period(T0 - timedelta(days=2), T0 + timedelta(days=5))
+
+
+def pull_request(number: int, merge_commit: str | None, **changes: object) -> PullRequest:
+    fields: dict[str, object] = {
+        "repository": REPOSITORY,
+        "number": number,
+        "external_id": f"test:{REPOSITORY}#{number}",
+        "source": "test",
+        "title": f"Change {number}",
+        "author": "ada",
+        "created_at": at(-20),
+        "state": "merged" if merge_commit else "open",
+        "merged_at": at(1) if merge_commit else None,
+        "merge_commit_sha": sha(merge_commit) if merge_commit else None,
+        "labels": ("backend", "small"),
+    }
+    fields.update(changes)
+    return PullRequest(**fields)  # type: ignore[arg-type]
+
+
+def count(store: Store, table: object) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_pull_requests_are_upserted_by_external_id(store: Store) -> None:
+    first = store.upsert_pull_requests([pull_request(1, None), pull_request(2, "x")])
+    again = store.upsert_pull_requests([pull_request(1, None), pull_request(2, "x")])
+    merged = store.upsert_pull_requests([pull_request(1, "y")])
+
+    assert (first.added, again.unchanged, merged.updated) == (2, 2, 1)
+    assert count(store, pull_requests) == 2
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(pull_requests.c.state, pull_requests.c.labels, pull_requests.c.merged_at).where(
+                pull_requests.c.number == 1
+            )
+        ).one()
+    assert (row.state, row.labels, row.merged_at) == ("merged", '["backend", "small"]', at(1))
+
+
+def test_a_review_may_arrive_before_its_pull_request_and_change_later(store: Store) -> None:
+    review = Review("test:shop#9", "review-1", "test", "grace", ReviewState.APPROVED, at(2))
+    assert store.upsert_reviews([review]).added == 1
+    dismissed = Review("test:shop#9", "review-1", "test", "grace", ReviewState.DISMISSED, at(2))
+    assert store.upsert_reviews([dismissed]).updated == 1
+    assert store.upsert_reviews([dismissed]).unchanged == 1
+    with store.engine.connect() as connection:
+        assert connection.execute(select(reviews.c.state)).scalars().all() == ["dismissed"]
+
+
+def test_pipeline_runs_move_from_queued_to_finished(store: Store) -> None:
+    queued = PipelineRun(
+        REPOSITORY, "run-1", "test", "ci", sha("a"), PipelineOutcome.IN_PROGRESS, at(0)
+    )
+    finished = PipelineRun(
+        REPOSITORY,
+        "run-1",
+        "test",
+        "ci",
+        sha("a"),
+        PipelineOutcome.FAILURE,
+        at(0),
+        started_at=at(0.1),
+        finished_at=at(0.5),
+    )
+    assert store.upsert_pipeline_runs([queued]).added == 1
+    assert store.upsert_pipeline_runs([finished]).updated == 1
+    assert count(store, pipeline_runs) == 1
+
+
+def test_pull_request_commits_are_stored_once(store: Store) -> None:
+    item = PullRequestCommit("test:shop#1", sha("p1"), at(-10), "Work")
+    assert store.insert_pull_request_commits([item, item]) == 1
+    assert store.insert_pull_request_commits([item]) == 0
+
+
+def lead_time(store: Store) -> dict[str, object]:
+    report = build_report(store, Settings(database_url=""), PERIOD, ["shop"])
+    service = report.services[0]
+    return {
+        "count": service.lead_time.summary.count,
+        "median": service.lead_time.summary.median_seconds,
+        "from_pr_start": service.lead_time.from_pr_start,
+        "squash_note": any("squash" in note for note in service.notes),
+    }
+
+
+def test_a_squash_merge_starts_at_the_pull_requests_first_commit(store: Store) -> None:
+    # The squash commit "s" is authored at merge time (1 h); its PR's commits began at -10 h.
+    squash = commit("s", "a", hours=1, subject="Add search (#7)")
+    feed(
+        store,
+        [commit("a", hours=-30), squash],
+        [deployment("d1", "a", -29), deployment("d2", "s", 3)],
+    )
+    without = lead_time(store)
+    store.upsert_pull_requests([pull_request(7, "s")])
+    store.insert_pull_request_commits(
+        [
+            PullRequestCommit("test:shop#7", sha("p1"), at(-10), "Start search"),
+            PullRequestCommit("test:shop#7", sha("p2"), at(-5), "Finish search"),
+        ]
+    )
+
+    with_prs = lead_time(store)
+
+    # d1 ships "a" 1 h after it was written. Without PR data the squash counts 2 h from the
+    # squash (median 1.5 h) and a note says so; with it, 13 h from -10 h (median 7 h).
+    assert without == {
+        "count": 2,
+        "median": pytest.approx(1.5 * HOUR),
+        "from_pr_start": 0,
+        "squash_note": True,
+    }
+    assert with_prs == {
+        "count": 2,
+        "median": pytest.approx(7 * HOUR),
+        "from_pr_start": 1,
+        "squash_note": False,
+    }
+
+
+def test_a_rebased_commit_is_matched_by_author_time_and_subject(store: Store) -> None:
+    # GitHub's rebase merge rewrote p1 into r1 (same author time and subject, new sha).
+    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
+    feed(
+        store,
+        [commit("a", hours=-30), rebased],
+        [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
+    )
+    store.upsert_pull_requests([pull_request(8, "other", first_commit_at=at(-12))])
+    store.insert_pull_request_commits(
+        [PullRequestCommit("test:shop#8", sha("p1"), at(-8), "Tune cache")]
+    )
+
+    figures = lead_time(store)
+
+    # Starts at the PR's recorded first commit (-12 h): 14 h to the deployment at 2 h; with
+    # "a" (1 h) the median is 7.5 h.
+    assert figures["median"] == pytest.approx(7.5 * HOUR)
+    assert figures["from_pr_start"] == 1
