@@ -60,3 +60,14 @@ def test_a_store_at_the_first_revision_is_upgraded_with_its_data(store_url: str)
         assert tables == 0
     finally:
         store.close()
+
+
+def test_service_teams_round_trip(store_url: str) -> None:
+    store = open_store(store_url)
+    try:
+        store.ensure_service("api")
+        store.set_service_teams({"api": "payments", "web": "growth"})
+        store.set_service_teams({"web": None})
+        assert store.service_teams() == {"api": "payments", "web": None}
+    finally:
+        store.close()

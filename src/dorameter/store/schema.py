@@ -74,6 +74,7 @@ services = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(400), nullable=False, unique=True),
+    Column("team", String(400)),  # the owning team (0003), from configuration
 )
 
 commits = Table(

@@ -75,6 +75,21 @@ class WriteQueries:
         with self.engine.begin() as connection:
             return _ensure_named(self.engine, connection, services, name)
 
+    def set_service_teams(self, teams: dict[str, str | None]) -> None:
+        """Record which team owns each named service (creating services when new)."""
+        with self.engine.begin() as connection:
+            for service, team in teams.items():
+                service_id = _ensure_named(self.engine, connection, services, service)
+                connection.execute(
+                    update(services).where(services.c.id == service_id).values(team=team)
+                )
+
+    def service_teams(self) -> dict[str, str | None]:
+        """Each stored service's team (None when it has none)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(services.c.name, services.c.team))
+            return {name: team for name, team in rows}
+
     def insert_commits(self, repository_id: int, items: Iterable[Commit]) -> int:
         """Store commits not seen before (commits never change); returns how many were new."""
         added = 0
