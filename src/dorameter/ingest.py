@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
-from dorameter.model import Deployment, Incident
+from dorameter.model import (
+    Commit,
+    Deployment,
+    Incident,
+    PipelineRun,
+    PullRequest,
+    PullRequestCommit,
+    Review,
+)
 from dorameter.sources import git
 from dorameter.store import Store, UpsertCounts
 
@@ -163,3 +171,43 @@ def record_incidents(store: Store, items: Iterable[Incident]) -> IngestReport:
     """Store incidents a pipeline, a tool or a person reported; what they leave out is kept."""
     counts = store.upsert_incidents(items, keep_unset=True)
     return IngestReport(source="record", scope="incidents", incidents=counts)
+
+
+class DeliveryObjects(Protocol):
+    """Model objects from one source run, grouped by kind (see demo.simulate.DeliveryBatch)."""
+
+    commits: list[Commit]
+    pull_requests: list[PullRequest]
+    pull_request_commits: list[PullRequestCommit]
+    reviews: list[Review]
+    pipeline_runs: list[PipelineRun]
+    deployments: list[Deployment]
+    incidents: list[Incident]
+
+
+def ingest_batch(
+    store: Store, settings: Settings, batch: DeliveryObjects, attribute: bool = True
+) -> IngestReport:
+    """Store a source's model objects in dependency order (commits before what names them)."""
+    added = 0
+    for repository in sorted({commit.repository for commit in batch.commits}):
+        repository_id = store.ensure_repository(repository)
+        added += store.insert_commits(
+            repository_id, (item for item in batch.commits if item.repository == repository)
+        )
+    store.upsert_pull_requests(batch.pull_requests)
+    store.insert_pull_request_commits(batch.pull_request_commits)
+    store.upsert_reviews(batch.reviews)
+    store.upsert_pipeline_runs(batch.pipeline_runs)
+    deployments = store.upsert_deployments(batch.deployments)
+    incidents = store.upsert_incidents(batch.incidents)
+    attributed = store.attribute_pending(settings.backfill_horizon) if attribute else 0
+    return IngestReport(
+        source="batch",
+        scope=",".join(sorted({item.repository for item in batch.pull_requests})),
+        commits_added=added,
+        deployments=deployments,
+        incidents=incidents,
+        attributed=attributed,
+        deployments_matched=len(batch.deployments),
+    )

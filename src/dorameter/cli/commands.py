@@ -29,6 +29,7 @@ from dorameter.cli.common import (
     period_for,
     settings_for,
 )
+from dorameter.cli.demo import demo
 from dorameter.cli.record import record_app
 from dorameter.config import Settings
 from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git
@@ -197,3 +198,6 @@ def analyze(
         show(build_report(store, settings, period, [summary.scope]), output)
 
     guarded(body)
+
+
+app.command()(demo)

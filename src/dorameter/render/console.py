@@ -23,22 +23,31 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 def print_report(console: Console, report: Report) -> None:
     """The summary table, then each service's details."""
     console.print(summary_table(report))
-    for service in report.services:
-        console.print(service_details(service))
+    if len(report.services) == 1:
+        console.print(service_details(report.services[0]))
+    elif report.services:
+        console.print(Text("Details of one service: dorameter report --service NAME", style="dim"))
     for note in report.notes:
         console.print(Text(f"Note: {note}", style="dim"))
 
 
 def summary_table(report: Report) -> Table:
+    """One row per service: each key's value coloured by its band, with the band's initial."""
     period = f"{report.period.since:%Y-%m-%d} to {report.period.until:%Y-%m-%d}"
-    table = Table(title=f"DORA metrics, {period} ({report.bands} bands)", title_justify="left")
-    for header in ("Service", "Deploys", "Lead time", "Change fail rate", "Recovery", "Rework"):
-        table.add_column(header, justify="left" if header == "Service" else "right")
-    table.add_column("Overall")
+    table = Table(
+        title=f"DORA metrics, {period} ({report.bands} bands)",
+        title_justify="left",
+        caption="CFR: change fail rate. Bands: E elite, H high, M medium, L low.",
+        caption_justify="left",
+    )
+    table.add_column("Service", overflow="fold", min_width=12)
+    for header in ("Deploy/wk", "Lead time", "CFR", "Recovery", "Rework"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Overall", no_wrap=True)
     for service in report.services:
         table.add_row(*_summary_cells(service))
     if not report.services:
-        table.add_row("(no services yet: run dorameter analyze PATH)", *[""] * 6)
+        table.add_row("(no data yet: run dorameter analyze PATH or dorameter demo)", *[""] * 6)
     return table
 
 
@@ -48,7 +57,7 @@ def _summary_cells(service: ServiceReport) -> list[RenderableType]:
     recovery = service.recovery_time.summary
     return [
         service.service,
-        _with_band(f"{frequency.count} ({frequency.per_week:.1f}/wk)", frequency.band),
+        _with_band(f"{frequency.per_week:.1f}", frequency.band),
         _with_band(human_duration(lead.median_seconds), service.lead_time.band),
         _with_band(_percent_of(service.change_fail_rate), service.change_fail_rate.band),
         _with_band(human_duration(recovery.median_seconds), service.recovery_time.band),
@@ -132,10 +141,9 @@ def _trend_line(trend: tuple[TrendPoint, ...]) -> Text:
 
 
 def _with_band(value: str, band: Band | None) -> Text:
-    text = Text(value)
-    if band is not None:
-        text.append(f" {band.value}", style=BAND_STYLES[band])
-    return text
+    if band is None:
+        return Text(f"{value}  ")
+    return Text(f"{value} {band.value[0].upper()}", style=BAND_STYLES[band])
 
 
 def band_text(band: Band | None) -> Text:

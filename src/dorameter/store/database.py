@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_246_512  # advisory lock id: one migrator at a time on a shared server
 
 
-def default_database_url(environ: dict[str, str] | None = None) -> str:
+def data_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """Where dorameter keeps its files: $XDG_DATA_HOME/dorameter (~/.local/share/dorameter)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "dorameter"
+
+
+def default_database_url(environ: Mapping[str, str] | None = None) -> str:
     """The URL from DORAMETER_DATABASE_URL, else an SQLite file in the user's data folder."""
     env = os.environ if environ is None else environ
     if env.get(DATABASE_URL_ENV):
         return env[DATABASE_URL_ENV]
-    data_home = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{data_home / 'dorameter' / 'dorameter.db'}"
+    return f"sqlite:///{data_folder(env) / 'dorameter.db'}"
 
 
 def describe_url(url: str) -> str:
