@@ -5,7 +5,12 @@
      │    └── InvalidInput     a date, duration, pattern or value that cannot be parsed
      ├── SourceError           an outside source failed or is not what it claims to be
      │    ├── NotARepository   a path that is not a git repository
-     │    └── GitFailed        git itself reported an error
+     │    ├── GitFailed        git itself reported an error
+     │    └── ApiError         a GitHub or GitLab API refused or failed a request
+     │         ├── ApiUnauthorized   401: the token is missing, wrong or expired
+     │         ├── ApiForbidden      403: the token lacks a scope or access
+     │         ├── ApiNotFound       404: no such repository, or the token cannot see it
+     │         └── ApiUnavailable    5xx or network errors that outlasted every retry
      ├── StoreError            the database cannot be opened, migrated or written
      └── NotFound              a named record (deployment, incident, ...) does not exist
 
@@ -39,6 +44,26 @@ class NotARepository(SourceError):
 
 class GitFailed(SourceError):
     """git exited with an error."""
+
+
+class ApiError(SourceError):
+    """A platform API (GitHub, GitLab) refused or failed a request."""
+
+
+class ApiUnauthorized(ApiError):
+    """The API rejected the credentials (HTTP 401)."""
+
+
+class ApiForbidden(ApiError):
+    """The credentials lack a permission (HTTP 403 that is not a rate limit)."""
+
+
+class ApiNotFound(ApiError):
+    """The API says the resource does not exist or is hidden from the token (HTTP 404)."""
+
+
+class ApiUnavailable(ApiError):
+    """Server errors or network failures continued after every retry."""
 
 
 class StoreError(DorameterError):

@@ -7,6 +7,8 @@ All datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -305,6 +307,48 @@ class DeploymentOutcome:
     @property
     def unplanned(self) -> bool:
         return bool(self.unplanned_reasons)
+
+
+@dataclass(frozen=True)
+class IncidentRules:
+    """Which issues on GitHub or GitLab are incidents, read from their labels (any case).
+
+    GitLab issues of type incident count whatever their labels. A label in `not_change_labels`
+    marks an incident a change did not cause (never counted as a deployment failure); a label
+    like "sev1" or "severity::high" gives its severity ("1", "high").
+    """
+
+    labels: tuple[str, ...] = ("incident",)
+    not_change_labels: tuple[str, ...] = ("not-change-caused",)
+
+    def is_incident(self, labels: Iterable[str]) -> bool:
+        wanted = {label.lower() for label in self.labels}
+        return any(label.lower() in wanted for label in labels)
+
+    def change_caused(self, labels: Iterable[str]) -> bool | None:
+        """False when a label says no change caused it; None (unknown) otherwise."""
+        unrelated = {label.lower() for label in self.not_change_labels}
+        return False if any(label.lower() in unrelated for label in labels) else None
+
+    @staticmethod
+    def severity(labels: Iterable[str]) -> str | None:
+        for label in labels:
+            if match := _SEVERITY_LABEL.match(label):
+                return match.group(1)
+        return None
+
+
+_SEVERITY_LABEL = re.compile(r"(?i)^sev(?:erity)?[\s:_/=-]*(\w[\w-]*)$")
+
+
+@dataclass(frozen=True)
+class BotRules:
+    """Accounts whose reviews never count as a review (regular expressions, searched)."""
+
+    patterns: tuple[str, ...] = (r"\[bot\]$",)
+
+    def is_bot(self, account: str) -> bool:
+        return any(re.search(pattern, account) for pattern in self.patterns)
 
 
 @dataclass(frozen=True)

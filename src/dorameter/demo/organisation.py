@@ -138,6 +138,7 @@ class ServiceProfile:
     merge_style: MergeStyle = MergeStyle.SQUASH
     flaky_ci: float = 0.0  # share of CI runs that fail and pass on a re-run of the same commit
     ci_minutes: float = 8.0
+    outage_every_days: int = 60  # incidents no change caused (provider outages)
 
 
 def steady(way: WayOfWorking) -> Story:
@@ -163,15 +164,16 @@ HISTORY_DAYS = 270  # baseline quarter, transformation quarter, the quarter it a
 def large_organisation(services: int = 200) -> tuple[ServiceProfile, ...]:
     """Many services cycling through the ways of working, for scale tests and benchmarks."""
     ways = (steady(HIGH), steady(MEDIUM), steady(ELITE), steady(LOW), CASE_STUDY)
-    styles = (MergeStyle.SQUASH, MergeStyle.MERGE_COMMIT)
+    styles = (MergeStyle.SQUASH, MergeStyle.MERGE_COMMIT, MergeStyle.MERGE_COMMIT)
     return tuple(
         ServiceProfile(
             name=f"service-{index:03d}",
             team=f"team-{index // 5:02d}",
-            engineers=4 + index % 5,
+            engineers=5 + index % 5,
             story=ways[index % len(ways)],
-            merge_style=styles[index % 2],
+            merge_style=styles[index % len(styles)],
             flaky_ci=0.15 if index % 17 == 0 else 0.0,
+            outage_every_days=14,
         )
         for index in range(services)
     )

@@ -532,8 +532,8 @@ class ServiceSimulation:
         return self._deploy(moment, automatic=False, fixes=incident_id)
 
     def _outage_times(self) -> list[datetime]:
-        """Incidents no change caused: a provider outage about every two months."""
-        count = max(1, int((self.end - self.start).days / 60))
+        """Incidents no change caused: a provider outage every so often."""
+        count = max(1, int((self.end - self.start).days / self.profile.outage_every_days))
         span = (self.end - self.start).total_seconds()
         return sorted(
             self.start + timedelta(seconds=self.rng.uniform(0, span)) for _ in range(count)

@@ -191,6 +191,11 @@ def _revert_target(message: bytes) -> str | None:
     return found[-1].decode().lower() if found else None
 
 
+def revert_target(message: str) -> str | None:
+    """The sha named by the last "This reverts commit <sha>" line of a message, lowercased."""
+    return _revert_target(message.encode("utf-8", "replace"))
+
+
 def utc_from_epoch(epoch: bytes | str) -> datetime:
     """An aware UTC datetime from git's unix seconds (%at, %ct, :unix)."""
     try:
