@@ -50,6 +50,25 @@ class EnvironmentTiers:
         return [name for name in environments if self.tier(name) is tier]
 
 
+# Webhook secrets come only from the environment (a settings file tends to get committed).
+GITHUB_SECRET_ENV = "DORAMETER_GITHUB_WEBHOOK_SECRET"
+GITLAB_TOKEN_ENV = "DORAMETER_GITLAB_WEBHOOK_TOKEN"
+PAGERDUTY_SECRET_ENV = "DORAMETER_PAGERDUTY_SECRET"
+OPSGENIE_TOKEN_ENV = "DORAMETER_OPSGENIE_TOKEN"
+DEFAULT_MAX_BODY = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What `dorameter serve` needs: webhook secrets (never printed) and request limits."""
+
+    github_secret: str | None = field(default=None, repr=False)
+    gitlab_token: str | None = field(default=None, repr=False)
+    pagerduty_secret: str | None = field(default=None, repr=False)
+    opsgenie_token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = DEFAULT_MAX_BODY
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the defaults metrics.md specifies."""
@@ -59,6 +78,7 @@ class Settings:
     failure: FailureSettings = FailureSettings()
     backfill_horizon: timedelta = timedelta(days=30)
     tiers: EnvironmentTiers = EnvironmentTiers()
+    server: ServerSettings = ServerSettings()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None values replaced (flags given on the command line)."""
@@ -87,7 +107,17 @@ def load_settings(
         settings = _apply_file(settings, _read_toml(path))
     if env.get(DATABASE_URL_ENV):
         settings = replace(settings, database_url=env[DATABASE_URL_ENV])
-    return settings
+    return replace(settings, server=_server_secrets(settings.server, env))
+
+
+def _server_secrets(server: ServerSettings, env: Mapping[str, str]) -> ServerSettings:
+    return replace(
+        server,
+        github_secret=env.get(GITHUB_SECRET_ENV) or None,
+        gitlab_token=env.get(GITLAB_TOKEN_ENV) or None,
+        pagerduty_secret=env.get(PAGERDUTY_SECRET_ENV) or None,
+        opsgenie_token=env.get(OPSGENIE_TOKEN_ENV) or None,
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -107,6 +137,7 @@ _FILE_KEYS: dict[str, tuple[str, ...]] = {
     "store": ("url",),
     "metrics": ("bands", "failure_window", "hotfix_pattern", "backfill_horizon"),
     "environments": (),  # tier names, checked by _tiers
+    "server": ("max_body_bytes",),
 }
 
 
@@ -134,7 +165,18 @@ def _apply_file(settings: Settings, data: dict[str, Any]) -> Settings:
         changes["backfill_horizon"] = _duration(metrics, "backfill_horizon")
     if "environments" in data:
         changes["tiers"] = _tiers(_section(data, "environments"))
+    if "server" in data:
+        changes["server"] = _server(settings.server, _section(data, "server"))
     return replace(settings, **changes)
+
+
+def _server(server: ServerSettings, table: dict[str, Any]) -> ServerSettings:
+    if "max_body_bytes" in table:
+        size = table["max_body_bytes"]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1024:
+            raise InvalidInput("[server].max_body_bytes must be a whole number of at least 1024")
+        server = replace(server, max_body_bytes=size)
+    return server
 
 
 def _section(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -122,6 +122,10 @@ class Deployment:
     ref: str | None = None  # tag or branch name the version came from, when known
     rollback: bool = False  # the source says this deployment is a rollback
     fixes: str | None = None  # external id of the deployment or incident this one remediates
+    # When the source reported this state (webhooks, CDEvents). Set: a report older than the
+    # stored one never overwrites it, so events applied in any order end in the same state.
+    # None (recorded by a person or pipeline): the latest write wins.
+    observed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,9 @@ class Incident:
     caused_by_deployment: str | None = None  # deployment external id named by the incident
     caused_by_sha: str | None = None  # a version or commit named by the incident
     change_caused: bool | None = None  # False: explicitly not caused by a change; None: unknown
+    # As for Deployment: when the source reported this state (None: the latest write wins).
+    # With it, the earliest start seen is kept (a resolution may arrive before the trigger).
+    observed_at: datetime | None = None
 
 
 class PipelineOutcome(StrEnum):
@@ -230,6 +237,42 @@ class PipelineRun:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A request to mark a stored incident resolved (the push API's PATCH)."""
+
+    incident: str  # external id
+    resolved_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecords:
+    """What one received event means, as model objects; empty when it means nothing to us."""
+
+    deployments: tuple[Deployment, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    resolutions: tuple[Resolution, ...] = ()
+    pull_requests: tuple[PullRequest, ...] = ()
+    pull_request_commits: tuple[PullRequestCommit, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    pipeline_runs: tuple[PipelineRun, ...] = ()
+    ignored: str | None = None  # why nothing is stored (an event type we do not use, a ping)
+
+    @property
+    def empty(self) -> bool:
+        return not any(
+            (
+                self.deployments,
+                self.incidents,
+                self.resolutions,
+                self.pull_requests,
+                self.pull_request_commits,
+                self.reviews,
+                self.pipeline_runs,
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------

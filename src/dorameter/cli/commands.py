@@ -31,6 +31,7 @@ from dorameter.cli.common import (
 )
 from dorameter.cli.demo import demo
 from dorameter.cli.record import record_app
+from dorameter.cli.serve import reprocess, serve, token_app
 from dorameter.config import Settings
 from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git
 from dorameter.render.console import print_report
@@ -48,6 +49,9 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Bring delivery history into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(record_app, name="record")
+app.add_typer(token_app, name="token")
+app.command("serve")(serve)
+app.command("reprocess")(reprocess)
 
 PathArg = Annotated[Path, typer.Argument(help="A git repository (work tree or bare).")]
 ServiceOption = Annotated[

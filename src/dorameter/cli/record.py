@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
 from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_for
+from dorameter.client import API_TOKEN_ENV, PushClient
 from dorameter.errors import InvalidInput
 from dorameter.ingest import record_deployments, record_incidents
 from dorameter.model import Deployment, DeploymentStatus, Incident
+from dorameter.sources import push
 from dorameter.store import open_store
 from dorameter.timestamps import parse_instant
 
@@ -30,9 +32,32 @@ IdOption = Annotated[
 ]
 
 
-def _derived_id(kind: str, *parts: str) -> str:
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-    return f"{kind}:{digest}"
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="Send to the push API of the dorameter server at this URL instead of "
+        "writing to a store.",
+        show_default=False,
+    ),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        help=f"API token for --server (`dorameter token create`) \\[env: {API_TOKEN_ENV}].",
+        envvar=API_TOKEN_ENV,
+        show_envvar=False,
+        show_default=False,
+    ),
+]
+
+
+def _send(server: str, token: str | None, method: str, path: str, doc: dict[str, Any]) -> None:
+    """Send a record to a server and say what it answered."""
+    answer = PushClient(server, token or "").send(method, path, doc)
+    status = answer.get("status", "accepted")
+    err.print(f"{answer.get('id', doc.get('id', ''))} {status} by {server}", highlight=False)
 
 
 def _moment(text: str | None, name: str) -> datetime | None:
@@ -67,6 +92,8 @@ def record_deployment(
         str | None, typer.Option(help="Id of the deployment or incident this one remediates.")
     ] = None,
     external_id: IdOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -84,8 +111,7 @@ def record_deployment(
             finished_at=finished,
             started_at=_moment(started_at, "--started-at"),
             status=status,
-            external_id=external_id
-            or _derived_id("deployment", service, environment, version, finished.isoformat()),
+            external_id=external_id or push.deployment_id(service, environment, version, finished),
             source="record",
             repository=repository or service,
             rollback=rollback,
@@ -93,6 +119,10 @@ def record_deployment(
         )
         if deployment.started_at and deployment.started_at > finished:
             raise InvalidInput("--started-at is after --finished-at")
+        if server:
+            document = push.deployment_document(deployment)
+            _send(server, token, "POST", "/api/v1/deployments", document)
+            return
         summary = record_deployments(open_store(settings.database_url), settings, [deployment])
         verb = "added" if summary.deployments.added else "updated"
         err.print(f"deployment {deployment.external_id} {verb}", highlight=False)
@@ -121,6 +151,8 @@ def record_incident(
         ),
     ] = False,
     external_id: IdOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -137,7 +169,7 @@ def record_incident(
             raise InvalidInput("--not-change-caused contradicts --caused-by-...")
         incident = Incident(
             service=service,
-            external_id=external_id or _derived_id("incident", service, started.isoformat(), title),
+            external_id=external_id or push.incident_id(service, started, title),
             source="record",
             started_at=started,
             resolved_at=resolved,
@@ -147,6 +179,9 @@ def record_incident(
             caused_by_sha=caused_by_sha.strip().lower() if caused_by_sha else None,
             change_caused=False if not_change_caused else None,
         )
+        if server:
+            _send(server, token, "POST", "/api/v1/incidents", push.incident_document(incident))
+            return
         summary = record_incidents(open_store(settings.database_url), [incident])
         verb = "added" if summary.incidents.added else "updated"
         err.print(f"incident {incident.external_id} {verb}", highlight=False)
@@ -160,15 +195,21 @@ def record_resolve(
     resolved_at: Annotated[
         str, typer.Option(help="When it was resolved (ISO time, or now).")
     ] = "now",
+    server: ServerOption = None,
+    token: TokenOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Mark a recorded incident resolved."""
 
     def body() -> None:
-        settings = settings_for(config, db)
         resolved = _moment(resolved_at, "--resolved-at")
         assert resolved is not None
+        if server:
+            path = "/api/v1/incidents/" + quote(incident_id, safe="")
+            _send(server, token, "PATCH", path, {"resolved_at": resolved.isoformat()})
+            return
+        settings = settings_for(config, db)
         open_store(settings.database_url).resolve_incident(incident_id, resolved)
         err.print(f"incident {incident_id} resolved at {resolved.isoformat()}", highlight=False)
 

@@ -11,13 +11,15 @@ from dorameter.store.database import (
     describe_url,
     migrate,
 )
+from dorameter.store.events import EventLog, RawEvent, RawStatus, StoredToken
 from dorameter.store.flow import FlowWrites
+from dorameter.store.observed import ObservedWrites
 from dorameter.store.reads import ReadQueries
 from dorameter.store.shipping import ShippingQueries
 from dorameter.store.writes import UpsertCounts, WriteQueries
 
 
-class Store(WriteQueries, FlowWrites, ShippingQueries, ReadQueries):
+class Store(WriteQueries, FlowWrites, ObservedWrites, EventLog, ShippingQueries, ReadQueries):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
@@ -38,4 +40,13 @@ def open_store(url: str | None = None) -> Store:
     return Store(engine)
 
 
-__all__ = ["DATABASE_URL_ENV", "Store", "UpsertCounts", "default_database_url", "open_store"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "RawEvent",
+    "RawStatus",
+    "Store",
+    "StoredToken",
+    "UpsertCounts",
+    "default_database_url",
+    "open_store",
+]

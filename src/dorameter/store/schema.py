@@ -117,6 +117,8 @@ deployments = Table(
     Column("version_missing", Boolean, nullable=False),
     Column("shipped_rollback", Boolean, nullable=False),  # its version had already shipped
     Column("rollback_base_id", BigInteger),
+    # 0004: when the source reported the state this row holds (webhooks; null: recorded)
+    Column("state_at", UtcTimestamp),
 )
 Index(
     "ix_deployments_service_env_finished",
@@ -148,6 +150,7 @@ incidents = Table(
     Column("caused_by_deployment", String(500)),
     Column("caused_by_sha", String(64)),
     Column("change_caused", Boolean),
+    Column("state_at", UtcTimestamp),  # 0004: as deployments.state_at
 )
 Index("ix_incidents_service_started", incidents.c.service_id, incidents.c.started_at)
 

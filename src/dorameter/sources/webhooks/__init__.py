@@ -1,0 +1,1 @@
+"""Webhook payloads of delivery tools -> model objects (pure functions, no I/O)."""
