@@ -1,0 +1,493 @@
+"""The GitHub source: one repository's history through GitHub's APIs, as batches of records.
+
+GraphQL for pull requests (with commits, reviews, labels), releases and tags; REST for commits
+of the default branch, deployments and their statuses, workflow runs and issues. Every reader
+resumes from the position the sync stored after the last page it committed; later runs read
+only what changed (see docs/github-gitlab.md for each resource's rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from itertools import takewhile
+from typing import Any
+
+import httpx
+
+from dorameter.errors import ApiError, ApiNotFound
+from dorameter.model import Deployment, DeploymentStatus
+from dorameter.sources import github_graphql as gql
+from dorameter.sources.fields import Fields
+from dorameter.sources.git import tag_matcher
+from dorameter.sources.github_objects import (
+    commit_from_github,
+    decisive_status,
+    deployment_from_github,
+    deployment_from_github_merge,
+    deployment_from_github_release,
+    deployment_from_github_run,
+    deployment_from_github_tag,
+    incident_from_github,
+    pipeline_run_from_github,
+    workflow_name,
+)
+from dorameter.sources.http import ApiAccess, ApiClient, ApiResponse, RetryPolicy, WaitNotice
+from dorameter.sources.platform import (
+    Batch,
+    DeploymentKind,
+    Records,
+    RepositoryPlan,
+    Resource,
+)
+
+PUBLIC_API = "https://api.github.com"
+TOKEN_ENV = "GITHUB_TOKEN"
+PAGE = 100
+RERUN_MARGIN = timedelta(hours=6)  # runs re-read before the last window: late re-runs
+LATE_MARGIN = timedelta(days=7)  # releases and tags published or pushed after their date
+OPEN_FOR = timedelta(days=7)  # deployments still pending this long are no longer followed
+
+
+def github_access(token_env: str = TOKEN_ENV) -> ApiAccess:
+    return ApiAccess(
+        platform="GitHub",
+        token_hint=f"set {token_env} to a valid, unexpired token",
+        scope_hint=(
+            "the token needs read access to the repository: a classic token the repo scope, "
+            "a fine-grained one read access to contents, pull requests, deployments, actions "
+            "and issues"
+        ),
+    )
+
+
+def github_api(
+    api_url: str,
+    token: str | None,
+    *,
+    token_env: str = TOKEN_ENV,
+    transport: httpx.BaseTransport | None = None,
+    on_wait: WaitNotice | None = None,
+    sleep: Callable[[float], None] | None = None,
+    policy: RetryPolicy | None = None,
+) -> ApiClient:
+    """An API client for github.com or a GitHub Enterprise Server (https://HOST/api/v3)."""
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+        "User-Agent": "dorameter",
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    client = httpx.Client(
+        base_url=api_url.rstrip("/") + "/",
+        headers=headers,
+        transport=transport,
+        timeout=httpx.Timeout(60.0, connect=15.0),
+    )
+    extra: dict[str, Any] = {"sleep": sleep} if sleep else {}
+    return ApiClient(client, github_access(token_env), on_wait=on_wait, policy=policy, **extra)
+
+
+def graphql_url(api_url: str) -> str:
+    """github.com: /graphql beside the REST root; Enterprise Server: /api/graphql for /api/v3."""
+    root = api_url.rstrip("/")
+    if root.endswith("/api/v3"):
+        return root.removesuffix("/v3") + "/graphql"
+    return root + "/graphql"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _at(text: str) -> datetime:
+    """A GitHub time ("2026-03-02T09:00:00Z") or a stored position time (isoformat)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _maybe(text: Any) -> datetime | None:
+    return _at(text) if isinstance(text, str) else None
+
+
+class GitHubSource:
+    """Reads repositories through one GitHub API client."""
+
+    platform = "github"
+
+    def __init__(self, api: ApiClient, api_url: str = PUBLIC_API) -> None:
+        self.api = api
+        self.graphql_endpoint = graphql_url(api_url)
+        self._branches: dict[str, str] = {}
+
+    def read(self, plan: RepositoryPlan, resource: Resource, position: Any) -> Iterator[Batch]:
+        """Batches of one resource after `position`; all again when --since asks for more.
+
+        The history's start stays the earliest --since ever read, so request URLs (and their
+        ETags) stay the same from one run to the next.
+        """
+        start = position if isinstance(position, dict) else {}
+        stored = _maybe(start.get("since"))
+        if stored is not None and stored > plan.since:
+            start, stored = {}, None
+        plan = replace(plan, since=stored or plan.since)
+        readers = {
+            Resource.COMMITS: self._commits,
+            Resource.PULL_REQUESTS: self._pull_requests,
+            Resource.DEPLOYMENTS: self._deployments,
+            Resource.PIPELINES: self._pipelines,
+            Resource.RELEASES: self._releases,
+            Resource.TAGS: self._tags,
+            Resource.INCIDENTS: self._incidents,
+        }
+        since = {"since": plan.since.isoformat()}
+        for batch in readers[resource](plan, start):
+            if isinstance(batch.position, dict):
+                yield replace(batch, position=batch.position | since)
+            else:
+                yield batch
+
+    def repositories(self, pattern: str) -> list[str]:
+        """owner/name of an owner's repositories matching a glob (not archived, not forks)."""
+        owner = pattern.split("/", 1)[0]
+        try:
+            pages = list(self.api.pages(f"orgs/{owner}/repos", {"per_page": PAGE, "type": "all"}))
+        except ApiNotFound:
+            pages = list(self.api.pages(f"users/{owner}/repos", {"per_page": PAGE}))
+        names = [
+            str(repo["full_name"])
+            for page in pages
+            for repo in page.data
+            if not repo.get("archived") and not repo.get("fork")
+        ]
+        return sorted(name for name in names if fnmatchcase(name.lower(), pattern.lower()))
+
+    def default_branch(self, repository: str) -> str:
+        """The repository's default branch (and a clear 404 when it does not exist)."""
+        if repository not in self._branches:
+            data = self.api.get(f"repos/{repository}").data
+            self._branches[repository] = Fields(data, "GitHub repository").text("default_branch")
+        return self._branches[repository]
+
+    def _graphql(self, query: str, variables: Mapping[str, Any]) -> Any:
+        answer = self.api.post(self.graphql_endpoint, {"query": query, "variables": variables})
+        body = Fields(answer.data, "GitHub GraphQL answer")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and isinstance(errors[0], Mapping) else {}
+            message = first.get("message", errors)
+            if first.get("type") == "NOT_FOUND":
+                raise ApiNotFound(f"GitHub: {message}: check the repository name and --api-url")
+            raise ApiError(f"GitHub GraphQL refused the query: {message}")
+        return body.require("data")
+
+    def _connection(self, query: str, path: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = Fields(
+            self._graphql(query, variables), "GitHub GraphQL answer"
+        ).require(path)
+        return found
+
+    def _listing(
+        self, url: str, params: Mapping[str, Any], position: Mapping[str, Any], etag: str | None
+    ) -> Iterator[ApiResponse]:
+        """A REST listing's pages, from where an interrupted run stopped when it did."""
+        resume = position.get("resume") or {}
+        if resume.get("next"):
+            return self.api.pages(str(resume["next"]))
+        return self.api.pages(url, params, etag)
+
+    # -- commits of the default branch ---------------------------------------------------------
+
+    def _commits(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Commits of the default branch, newest first, down to the tip seen last time."""
+        branch = self.default_branch(plan.repository)
+        known = position.get("tip") if position.get("branch") == branch else None
+        params = {"sha": branch, "per_page": PAGE, "since": _iso(plan.since - plan.commit_horizon)}
+        url = f"repos/{plan.repository}/commits"
+        resume = position.get("resume") or {}
+        tip, etag = resume.get("tip"), resume.get("etag")
+        for page in self._listing(url, params, position, position.get("etag") if known else None):
+            if page.not_modified:
+                return
+            commits = [commit_from_github(item, plan.repository) for item in page.data]
+            if tip is None:
+                tip, etag = (commits[0].sha if commits else known), page.etag
+            fresh = list(takewhile(lambda commit: commit.sha != known, commits))
+            records = Records(commits=tuple(fresh))
+            if len(fresh) < len(commits) or not page.next_url:
+                yield Batch(records, {"branch": branch, "tip": tip, "etag": etag}, len(fresh))
+                return
+            resumed = {"next": page.next_url, "tip": tip, "etag": etag}
+            yield Batch(records, position | {"resume": resumed}, len(fresh))
+
+    # -- pull requests, their commits and reviews (GraphQL) ------------------------------------
+
+    def _pull_requests(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Pull requests by latest update, newest first, down to the first one not updated
+        since the last run (or older than --since on a first run)."""
+        owner, name = plan.repository.split("/", 1)
+        stop = _maybe(position.get("updated")) or plan.since
+        resume = position.get("resume") or {}
+        after, newest = resume.get("after"), resume.get("updated")
+        while True:
+            variables = {"owner": owner, "name": name, "first": gql.PULL_REQUEST_PAGE}
+            connection = self._connection(
+                gql.PULL_REQUESTS, "repository.pullRequests", variables | {"after": after}
+            )
+            nodes = connection["nodes"]
+            fresh = [node for node in nodes if _at(node["updatedAt"]) >= stop]
+            if newest is None and nodes:
+                newest = _at(nodes[0]["updatedAt"]).isoformat()
+            records = self._pull_request_records(plan, fresh)
+            after = connection["pageInfo"]["endCursor"]
+            if len(fresh) < len(nodes) or not connection["pageInfo"]["hasNextPage"]:
+                yield Batch(records, {"updated": newest or position.get("updated")}, len(fresh))
+                return
+            resumed = {"after": after, "updated": newest}
+            yield Batch(records, position | {"resume": resumed}, len(fresh))
+
+    def _pull_request_records(self, plan: RepositoryPlan, nodes: list[dict[str, Any]]) -> Records:
+        pull_requests, commits, reviews = [], [], []
+        for node in nodes:
+            pull_request = gql.pull_request_from_node(node, plan.repository)
+            owner = pull_request.external_id
+            own_commits = gql.commits_from_nodes(self._all(node, "commits", plan), owner)
+            reviews += gql.reviews_from_nodes(self._all(node, "reviews", plan), owner)
+            first = gql.first_commit_at(own_commits)
+            pull_requests.append(replace(pull_request, first_commit_at=first))
+            commits += own_commits
+        merges = [
+            deployment_from_github_merge(pull_request, rule.environment, plan.service)
+            for rule in plan.rules(DeploymentKind.BRANCH)
+            for pull_request in pull_requests
+            if pull_request.base_branch == rule.pattern
+        ]
+        return Records(
+            pull_requests=tuple(pull_requests),
+            pull_request_commits=tuple(commits),
+            reviews=tuple(reviews),
+            deployments=tuple(merge for merge in merges if merge is not None),
+        )
+
+    def _all(self, node: Mapping[str, Any], key: str, plan: RepositoryPlan) -> list[Any]:
+        """A pull request's commits or reviews, with further pages when the first is full."""
+        query = gql.MORE_COMMITS if key == "commits" else gql.MORE_REVIEWS
+        connection = node[key]
+        found = list(connection["nodes"])
+        owner, name = plan.repository.split("/", 1)
+        while connection["pageInfo"]["hasNextPage"]:
+            variables = {"owner": owner, "name": name, "number": node["number"]}
+            after = connection["pageInfo"]["endCursor"]
+            connection = self._connection(
+                query, f"repository.pullRequest.{key}", variables | {"after": after}
+            )
+            found += connection["nodes"]
+        return found
+
+    # -- deployments (REST) --------------------------------------------------------------------
+
+    def _deployments(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Deployments created since the last run (their ids only grow), each with the status
+        that settles it; those still in progress last time are looked at again."""
+        seen = int(position.get("max_id", 0))
+        resume = position.get("resume") or {}
+        highest, pending = int(resume.get("max_id", seen)), list(resume.get("open", []))
+        etag = resume.get("etag")
+        url = f"repos/{plan.repository}/deployments"
+        for page in self._listing(url, {"per_page": PAGE}, position, position.get("etag")):
+            if page.not_modified:
+                break
+            etag = etag or page.etag
+            items = [
+                item
+                for item in page.data
+                if int(item["id"]) > seen and _at(item["created_at"]) >= plan.since
+            ]
+            found = self._settled(plan, items)
+            pending += [_open_entry(item) for item in found if _in_progress(item)]
+            highest = max([highest, *(int(item["id"]) for item in items)])
+            if len(items) < len(page.data) or not page.next_url:
+                yield Batch(Records(deployments=tuple(found)), None, len(items))
+                break
+            resumed = {"next": page.next_url, "max_id": highest, "open": pending, "etag": etag}
+            yield Batch(
+                Records(deployments=tuple(found)), position | {"resume": resumed}, len(items)
+            )
+        again = [
+            self.api.get(f"repos/{plan.repository}/deployments/{entry['id']}").data
+            for entry in position.get("open", [])
+            if _at(entry["created"]) > datetime.now(UTC) - OPEN_FOR
+        ]
+        found = self._settled(plan, again)
+        pending += [_open_entry(item) for item in found if _in_progress(item)]
+        state = {"max_id": highest, "open": pending, "etag": etag or position.get("etag")}
+        yield Batch(Records(deployments=tuple(found)), state, len(found))
+
+    def _settled(self, plan: RepositoryPlan, items: list[dict[str, Any]]) -> list[Deployment]:
+        """Deployments to an environment the rules name, each with its statuses read."""
+        rules = plan.rules(DeploymentKind.ENVIRONMENTS)
+        found = []
+        for item in items:
+            if not any(rule.matches(str(item.get("environment"))) for rule in rules):
+                continue
+            statuses = self.api.get(
+                f"repos/{plan.repository}/deployments/{item['id']}/statuses", {"per_page": PAGE}
+            ).data
+            status = decisive_status(statuses)
+            found.append(deployment_from_github(item, status, plan.repository, plan.service))
+        return found
+
+    # -- workflow runs (REST) ------------------------------------------------------------------
+
+    def _pipelines(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Workflow runs, newest first, created since the window the last run left: the oldest
+        run then unfinished (or the newest run), less a margin for late re-runs."""
+        window = _maybe(position.get("window")) or plan.since
+        resume = position.get("resume") or {}
+        marks: list[str] = list(resume.get("marks", []))
+        url = f"repos/{plan.repository}/actions/runs"
+        for page in self._listing(url, {"per_page": PAGE}, position, None):
+            listed = page.data["workflow_runs"]
+            runs = [run for run in listed if _at(run["created_at"]) >= window]
+            marks = _window_marks(marks, runs)
+            records = self._run_records(plan, runs)
+            if len(runs) < len(listed) or not page.next_url:
+                bound = min(map(_at, marks)) - RERUN_MARGIN if marks else window
+                yield Batch(records, {"window": bound.isoformat()}, len(runs))
+                return
+            resumed = {"next": page.next_url, "marks": marks}
+            yield Batch(records, position | {"resume": resumed}, len(runs))
+
+    def _run_records(self, plan: RepositoryPlan, runs: list[dict[str, Any]]) -> Records:
+        """Each run's attempts (earlier ones fetched), and the runs that deploy."""
+        pipeline_runs, deployments = [], []
+        rules = plan.rules(DeploymentKind.WORKFLOW)
+        for run in runs:
+            pipeline_runs.append(pipeline_run_from_github(run, plan.repository))
+            for attempt in range(1, int(run.get("run_attempt") or 1)):
+                earlier = f"repos/{plan.repository}/actions/runs/{run['id']}/attempts/{attempt}"
+                pipeline_runs.append(
+                    pipeline_run_from_github(self.api.get(earlier).data, plan.repository)
+                )
+            rule = next((rule for rule in rules if rule.matches(workflow_name(run))), None)
+            if rule is not None:
+                deployments.append(
+                    deployment_from_github_run(run, plan.repository, rule.environment, plan.service)
+                )
+        return Records(pipeline_runs=tuple(pipeline_runs), deployments=tuple(deployments))
+
+    # -- releases and tags (GraphQL) -----------------------------------------------------------
+
+    def _releases(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Releases created since the last run's newest, less a week for late publication."""
+        rule = plan.rules(DeploymentKind.RELEASES)[0]
+        newest = _maybe(position.get("created"))
+        stop = newest - LATE_MARGIN if newest else plan.since
+        found = []
+        for node in self._newest_first(gql.RELEASES, "releases", plan, stop, _release_date):
+            newest = max(newest or _release_date(node), _release_date(node))
+            sha = Fields(node, "GitHub release").get("tagCommit.oid")
+            release = gql.release_from_node(node)
+            if sha is not None and (
+                deployment := deployment_from_github_release(
+                    release, sha, plan.repository, rule.environment, plan.service
+                )
+            ):
+                found.append(deployment)
+        created = newest.isoformat() if newest else None
+        yield Batch(Records(deployments=tuple(found)), {"created": created}, len(found))
+
+    def _tags(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Tags matching a tags rule, dated since the last run's newest less a week."""
+        rules = [(rule, tag_matcher(rule.pattern)) for rule in plan.rules(DeploymentKind.TAGS)]
+        newest = _maybe(position.get("tagged"))
+        stop = newest - LATE_MARGIN if newest else plan.since
+        found = []
+        for node in self._newest_first(gql.TAGS, "refs", plan, stop, gql.tag_commit_date):
+            tag = gql.tag_from_node(node)
+            if tag is None or tag[2] < stop:
+                continue
+            name, sha, tagged_at = tag
+            newest = max(newest or tagged_at, tagged_at)
+            rule = next((rule for rule, matches in rules if matches(name)), None)
+            if rule is not None:
+                found.append(
+                    deployment_from_github_tag(
+                        name, sha, tagged_at, plan.repository, rule.environment, plan.service
+                    )
+                )
+        tagged = newest.isoformat() if newest else None
+        yield Batch(Records(deployments=tuple(found)), {"tagged": tagged}, len(found))
+
+    def _newest_first(
+        self,
+        query: str,
+        key: str,
+        plan: RepositoryPlan,
+        stop: datetime,
+        date_of: Callable[[Mapping[str, Any]], datetime | None],
+    ) -> Iterator[dict[str, Any]]:
+        """Nodes of a connection ordered newest first, until one is dated before `stop`."""
+        owner, name = plan.repository.split("/", 1)
+        after = None
+        while True:
+            variables = {"owner": owner, "name": name, "first": PAGE, "after": after}
+            connection = self._connection(query, f"repository.{key}", variables)
+            for node in connection["nodes"]:
+                date = date_of(node)
+                if date is not None and date < stop:
+                    return
+                yield node
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+
+    # -- incidents (REST issues) ---------------------------------------------------------------
+
+    def _incidents(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Issues with an incident label, updated since the last run."""
+        since = str(position.get("updated") or _iso(plan.since))
+        newest = since
+        url = f"repos/{plan.repository}/issues"
+        for label in plan.incidents.labels:
+            params = {"state": "all", "labels": label, "since": since, "per_page": PAGE}
+            for page in self.api.pages(url, params):
+                found = [
+                    incident
+                    for issue in page.data
+                    if (
+                        incident := incident_from_github(
+                            issue, plan.incidents, plan.repository, plan.service
+                        )
+                    )
+                ]
+                newest = max([newest, *(str(issue["updated_at"]) for issue in page.data)])
+                yield Batch(Records(incidents=tuple(found)), None, len(page.data))
+        yield Batch(position={"updated": newest})
+
+
+def _in_progress(deployment: Deployment) -> bool:
+    return deployment.status is DeploymentStatus.IN_PROGRESS
+
+
+def _open_entry(deployment: Deployment) -> dict[str, Any]:
+    """What a later run needs to look at a deployment again: its id and when it started."""
+    identifier = int(deployment.external_id.rsplit("/", 1)[-1])
+    return {
+        "id": identifier,
+        "created": (deployment.started_at or deployment.finished_at).isoformat(),
+    }
+
+
+def _window_marks(marks: list[str], runs: list[dict[str, Any]]) -> list[str]:
+    """Creation times that bound the next run's window: the newest run of all (the first one
+    listed), and every run not finished yet."""
+    unfinished = [run["created_at"] for run in runs if run.get("status") != "completed"]
+    newest = [] if marks else [run["created_at"] for run in runs[:1]]
+    return sorted({_at(text).isoformat() for text in [*marks, *unfinished, *newest]})
+
+
+def _release_date(node: Mapping[str, Any]) -> datetime:
+    return _at(str(node["createdAt"]))
