@@ -16,10 +16,10 @@ from datetime import datetime
 
 from dorameter.config import Settings
 from dorameter.errors import DorameterError, InvalidInput, NotFound, UsageError
-from dorameter.model import EventRecords
+from dorameter.model import EventRecords, IncidentRules
 from dorameter.sources import cdevents, push
 from dorameter.sources.json_fields import Json
-from dorameter.sources.webhooks import opsgenie, pagerduty
+from dorameter.sources.webhooks import github, gitlab, opsgenie, pagerduty
 from dorameter.store import RawEvent, RawStatus, Store
 
 log = logging.getLogger("dorameter.events")
@@ -79,7 +79,7 @@ def kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 def decode_json(body: bytes) -> Json:
     """A request body as a JSON object; InvalidInput says what is wrong with it."""
     try:
-        document = json.loads(body)
+        document = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidInput("the body is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -108,6 +108,14 @@ def _cdevents(received: Received, document: Json, _settings: Settings) -> EventR
     return cdevents.parse(cdevents.unwrap(received.headers, document))
 
 
+def _github(received: Received, document: Json, _settings: Settings) -> EventRecords:
+    return github.parse(received.event_type, document, IncidentRules())
+
+
+def _gitlab(received: Received, document: Json, _settings: Settings) -> EventRecords:
+    return gitlab.parse(received.event_type, document, IncidentRules())
+
+
 def _pagerduty(_received: Received, document: Json, _settings: Settings) -> EventRecords:
     return pagerduty.parse(document)
 
@@ -119,14 +127,11 @@ def _opsgenie(_received: Received, document: Json, _settings: Settings) -> Event
 PARSERS: dict[str, Parser] = {
     "api": _api,
     "cdevents": _cdevents,
+    "github": _github,
+    "gitlab": _gitlab,
     "pagerduty": _pagerduty,
     "opsgenie": _opsgenie,
 }
-
-
-def register_parser(source: str, parser: Parser) -> None:
-    """Add the parser of a source (the platform webhooks register theirs on import)."""
-    PARSERS[source] = parser
 
 
 def normalise(received: Received, settings: Settings, document: Json | None = None) -> EventRecords:

@@ -135,7 +135,9 @@ class ObservedWrites:
                 | {"created_at": optional_micros(starts[item.external_id])}
                 for item in fresh
             ]
-            counts = upsert_rows(connection, pull_requests, rows, ())
+            # Only some events say when a draft became ready; sizes come with the full object.
+            keep = ("ready_at", "first_commit_at", "additions", "deletions", "changed_files")
+            counts = upsert_rows(connection, pull_requests, rows, (), keep)
             _lower_starts(connection, pull_requests, "created_at", starts, stored, fresh)
             return counts
 

@@ -20,7 +20,7 @@ from dorameter.config import (
 from dorameter.errors import InvalidInput
 from dorameter.sources import cdevents
 from dorameter.sources.json_fields import Json, at
-from dorameter.sources.webhooks import opsgenie, pagerduty
+from dorameter.sources.webhooks import gitlab, opsgenie, pagerduty
 from dorameter.sources.webhooks.signatures import (
     github_signature_ok,
     pagerduty_signature_ok,
@@ -40,7 +40,7 @@ def hooks_router(intake: Intake, token: Callable[[Request], Awaitable[int]]) -> 
     limit = server.max_body_bytes
 
     @router.post("/hooks/github", summary="GitHub webhooks")
-    async def github(request: Request) -> JSONResponse:
+    async def github_hook(request: Request) -> JSONResponse:
         secret = require_secret(server.github_secret, "GitHub", GITHUB_SECRET_ENV)
         body = await read_body(request, limit)
         if not github_signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
@@ -54,13 +54,13 @@ def hooks_router(intake: Intake, token: Callable[[Request], Awaitable[int]]) -> 
         return await accept(intake, received(request, "github", event, body, delivery), document)
 
     @router.post("/hooks/gitlab", summary="GitLab webhooks")
-    async def gitlab(request: Request) -> JSONResponse:
+    async def gitlab_hook(request: Request) -> JSONResponse:
         secret = require_secret(server.gitlab_token, "GitLab", GITLAB_TOKEN_ENV)
         if not token_ok(secret, request.headers.get("x-gitlab-token")):
             raise unauthorized("wrong or missing X-Gitlab-Token", "Token")
         body = await read_body(request, limit)
         document = parse_json(body)
-        event = str(at(document, "object_kind") or request.headers.get("x-gitlab-event") or "")
+        event = gitlab.event_type(document, request.headers.get("x-gitlab-event"))
         delivery = request.headers.get("x-gitlab-event-uuid")
         return await accept(intake, received(request, "gitlab", event, body, delivery), document)
 
