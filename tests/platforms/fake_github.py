@@ -4,7 +4,7 @@
 `serve(fake)` puts it behind a real HTTP server on 127.0.0.1 for end-to-end tests and the
 benchmark, reached through --api-url as a GitHub Enterprise Server would be. It paginates with
 Link headers, answers If-None-Match with 304, checks the token, counts requests, and lets a test
-script faults (5xx, rate limits, dropped connections) with `fail`.
+script faults (5xx, rate limits, dropped connections, crashes) with `fail`.
 """
 
 from __future__ import annotations
@@ -199,7 +199,9 @@ class FakeGitHub:
         return self.repositories[full_name]
 
     def fail(self, fault: Fault) -> None:
-        """Answer the next requests with `fault` while it returns a response."""
+        """Ask `fault` first about every request until faults are cleared: it answers (a 5xx,
+        a rate limit), raises (a dropped connection, a crash), or returns None to let the
+        request through."""
         self.faults.append(fault)
 
     def counts(self) -> Counter[str]:
@@ -211,11 +213,10 @@ class FakeGitHub:
         with self.lock:
             label = self._label(request)
             self.requests.append(label)
-            for fault in list(self.faults):
+            for fault in self.faults:
                 response = fault(request)
                 if response is not None:
                     return response
-                self.faults.remove(fault)
         if self.token and request.headers.get("authorization") != f"Bearer {self.token}":
             return httpx.Response(401, json={"message": "Bad credentials"})
         try:

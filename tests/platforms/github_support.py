@@ -39,7 +39,7 @@ def source_for(fake: FakeGitHub, waits: Waits | None = None, **policy: Any) -> G
         sleep=recorder.slept.append,
         policy=RetryPolicy(**policy),
     )
-    return GitHubSource(api)
+    return GitHubSource(api, clock=lambda: T0 + timedelta(hours=3))
 
 
 def plan_for(
@@ -112,4 +112,58 @@ def _rebased(commit: str, parent: str, authored: float, subject: str) -> dict[st
             "message": subject,
         },
         "parents": [{"sha": parent}],
+    }
+
+
+def busy_history(fake: FakeGitHub, pulls: int, repository: str = REPOSITORY) -> None:
+    """`pulls` squash-merged pull requests of three commits and two reviews (one by a bot),
+    one CI run each, a production deployment (and its workflow run) every ten, an incident
+    issue every fifty; all inside the last 30 days."""
+    repo = fake.repository(repository)
+    step = min(1.0, 600.0 / max(pulls, 1))
+    start = -step * (pulls + 1)
+    repo.add_commit("root", (), start - 1)
+    previous = "root"
+    for number in range(1, pulls + 1):
+        merged = start + number * step
+        name = f"S{number}"
+        repo.add_commit(name, (previous,), merged, f"Change {number} (#{number})")
+        previous = name
+        repo.add_pull(
+            number,
+            created=merged - 3 * step,
+            merged=merged,
+            merge_commit=sha(name),
+            commits=[
+                (sha(f"{name}{part}"), merged - (3 - i) * step, f"part {part}")
+                for i, part in enumerate("abc")
+            ],
+            reviews=[
+                (number * 10, "renovate[bot]", "COMMENTED", merged - 2 * step),
+                (number * 10 + 1, "grace", "APPROVED", merged - step),
+            ],
+            labels=("backend",),
+        )
+        repo.add_run(number, "CI", sha(name), merged)
+        if number % 10 == 0:
+            identifier = number // 10
+            repo.add_deployment(
+                identifier, sha(name), "production", [("success", merged + step / 2)]
+            )
+            repo.add_run(100_000 + number, "Deploy", sha(name), merged + step / 4)
+        if number % 50 == 0:
+            repo.issues.insert(0, incident_issue(number, merged + step, merged + 2 * step))
+
+
+def incident_issue(number: int, opened: float, closed: float | None) -> dict[str, Any]:
+    """An issue labelled incident as the REST issues API lists it."""
+    return {
+        "number": 10_000 + number,
+        "title": f"Outage {number}",
+        "state": "closed" if closed is not None else "open",
+        "labels": [{"name": "incident"}, {"name": "sev2"}],
+        "created_at": at(opened),
+        "closed_at": at(closed) if closed is not None else None,
+        "updated_at": at(closed if closed is not None else opened),
+        "repository_url": f"https://api.github.com/repos/{REPOSITORY}",
     }

@@ -80,9 +80,19 @@ class Fields:
         if not isinstance(value, str):
             raise InvalidInput(f"{self.kind}: field {path!r} must be a timestamp, got {value!r}")
         try:
-            return parse_instant(_UTC_SUFFIX.sub("+00:00", value))
+            return api_time(value)
         except InvalidInput as error:
             raise InvalidInput(f"{self.kind}: field {path!r}: {error}") from None
+
+
+def api_time(text: str) -> datetime:
+    """A platform's timestamp (ISO 8601, or GitLab's "2016-08-12 15:23:28 UTC") as aware UTC."""
+    return parse_instant(_UTC_SUFFIX.sub("+00:00", text))
+
+
+def maybe_time(value: Any) -> datetime | None:
+    """A stored position's timestamp, None when there is none."""
+    return api_time(value) if isinstance(value, str) else None
 
 
 def label_names(labels: Any) -> tuple[str, ...]:

@@ -17,19 +17,15 @@ from typing import Any
 
 import httpx
 
-from dorameter.errors import ApiError, ApiNotFound
+from dorameter.errors import ApiNotFound
 from dorameter.model import Deployment, DeploymentStatus
-from dorameter.sources import github_graphql as gql
-from dorameter.sources.fields import Fields
-from dorameter.sources.git import tag_matcher
+from dorameter.sources.fields import Fields, api_time, maybe_time
+from dorameter.sources.github_graphql import GitHubGraphQL
 from dorameter.sources.github_objects import (
     commit_from_github,
     decisive_status,
     deployment_from_github,
-    deployment_from_github_merge,
-    deployment_from_github_release,
     deployment_from_github_run,
-    deployment_from_github_tag,
     incident_from_github,
     pipeline_run_from_github,
     workflow_name,
@@ -47,8 +43,7 @@ PUBLIC_API = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
 PAGE = 100
 RERUN_MARGIN = timedelta(hours=6)  # runs re-read before the last window: late re-runs
-LATE_MARGIN = timedelta(days=7)  # releases and tags published or pushed after their date
-OPEN_FOR = timedelta(days=7)  # deployments still pending this long are no longer followed
+OPEN_FOR = timedelta(days=7)  # deployments and runs unfinished this long are not followed
 
 
 def github_access(token_env: str = TOKEN_ENV) -> ApiAccess:
@@ -103,23 +98,20 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _at(text: str) -> datetime:
-    """A GitHub time ("2026-03-02T09:00:00Z") or a stored position time (isoformat)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _maybe(text: Any) -> datetime | None:
-    return _at(text) if isinstance(text, str) else None
-
-
 class GitHubSource:
     """Reads repositories through one GitHub API client."""
 
     platform = "github"
 
-    def __init__(self, api: ApiClient, api_url: str = PUBLIC_API) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        api_url: str = PUBLIC_API,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.api = api
-        self.graphql_endpoint = graphql_url(api_url)
+        self.graphql = GitHubGraphQL(api, graphql_url(api_url))
+        self.clock = clock
         self._branches: dict[str, str] = {}
 
     def read(self, plan: RepositoryPlan, resource: Resource, position: Any) -> Iterator[Batch]:
@@ -129,17 +121,17 @@ class GitHubSource:
         ETags) stay the same from one run to the next.
         """
         start = position if isinstance(position, dict) else {}
-        stored = _maybe(start.get("since"))
+        stored = maybe_time(start.get("since"))
         if stored is not None and stored > plan.since:
             start, stored = {}, None
         plan = replace(plan, since=stored or plan.since)
         readers = {
             Resource.COMMITS: self._commits,
-            Resource.PULL_REQUESTS: self._pull_requests,
+            Resource.PULL_REQUESTS: self.graphql.pull_requests,
             Resource.DEPLOYMENTS: self._deployments,
             Resource.PIPELINES: self._pipelines,
-            Resource.RELEASES: self._releases,
-            Resource.TAGS: self._tags,
+            Resource.RELEASES: self.graphql.releases,
+            Resource.TAGS: self.graphql.tags,
             Resource.INCIDENTS: self._incidents,
         }
         since = {"since": plan.since.isoformat()}
@@ -170,24 +162,6 @@ class GitHubSource:
             data = self.api.get(f"repos/{repository}").data
             self._branches[repository] = Fields(data, "GitHub repository").text("default_branch")
         return self._branches[repository]
-
-    def _graphql(self, query: str, variables: Mapping[str, Any]) -> Any:
-        answer = self.api.post(self.graphql_endpoint, {"query": query, "variables": variables})
-        body = Fields(answer.data, "GitHub GraphQL answer")
-        errors = body.get("errors")
-        if errors:
-            first = errors[0] if isinstance(errors, list) and isinstance(errors[0], Mapping) else {}
-            message = first.get("message", errors)
-            if first.get("type") == "NOT_FOUND":
-                raise ApiNotFound(f"GitHub: {message}: check the repository name and --api-url")
-            raise ApiError(f"GitHub GraphQL refused the query: {message}")
-        return body.require("data")
-
-    def _connection(self, query: str, path: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        found: dict[str, Any] = Fields(
-            self._graphql(query, variables), "GitHub GraphQL answer"
-        ).require(path)
-        return found
 
     def _listing(
         self, url: str, params: Mapping[str, Any], position: Mapping[str, Any], etag: str | None
@@ -222,70 +196,6 @@ class GitHubSource:
             resumed = {"next": page.next_url, "tip": tip, "etag": etag}
             yield Batch(records, position | {"resume": resumed}, len(fresh))
 
-    # -- pull requests, their commits and reviews (GraphQL) ------------------------------------
-
-    def _pull_requests(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
-        """Pull requests by latest update, newest first, down to the first one not updated
-        since the last run (or older than --since on a first run)."""
-        owner, name = plan.repository.split("/", 1)
-        stop = _maybe(position.get("updated")) or plan.since
-        resume = position.get("resume") or {}
-        after, newest = resume.get("after"), resume.get("updated")
-        while True:
-            variables = {"owner": owner, "name": name, "first": gql.PULL_REQUEST_PAGE}
-            connection = self._connection(
-                gql.PULL_REQUESTS, "repository.pullRequests", variables | {"after": after}
-            )
-            nodes = connection["nodes"]
-            fresh = [node for node in nodes if _at(node["updatedAt"]) >= stop]
-            if newest is None and nodes:
-                newest = _at(nodes[0]["updatedAt"]).isoformat()
-            records = self._pull_request_records(plan, fresh)
-            after = connection["pageInfo"]["endCursor"]
-            if len(fresh) < len(nodes) or not connection["pageInfo"]["hasNextPage"]:
-                yield Batch(records, {"updated": newest or position.get("updated")}, len(fresh))
-                return
-            resumed = {"after": after, "updated": newest}
-            yield Batch(records, position | {"resume": resumed}, len(fresh))
-
-    def _pull_request_records(self, plan: RepositoryPlan, nodes: list[dict[str, Any]]) -> Records:
-        pull_requests, commits, reviews = [], [], []
-        for node in nodes:
-            pull_request = gql.pull_request_from_node(node, plan.repository)
-            owner = pull_request.external_id
-            own_commits = gql.commits_from_nodes(self._all(node, "commits", plan), owner)
-            reviews += gql.reviews_from_nodes(self._all(node, "reviews", plan), owner)
-            first = gql.first_commit_at(own_commits)
-            pull_requests.append(replace(pull_request, first_commit_at=first))
-            commits += own_commits
-        merges = [
-            deployment_from_github_merge(pull_request, rule.environment, plan.service)
-            for rule in plan.rules(DeploymentKind.BRANCH)
-            for pull_request in pull_requests
-            if pull_request.base_branch == rule.pattern
-        ]
-        return Records(
-            pull_requests=tuple(pull_requests),
-            pull_request_commits=tuple(commits),
-            reviews=tuple(reviews),
-            deployments=tuple(merge for merge in merges if merge is not None),
-        )
-
-    def _all(self, node: Mapping[str, Any], key: str, plan: RepositoryPlan) -> list[Any]:
-        """A pull request's commits or reviews, with further pages when the first is full."""
-        query = gql.MORE_COMMITS if key == "commits" else gql.MORE_REVIEWS
-        connection = node[key]
-        found = list(connection["nodes"])
-        owner, name = plan.repository.split("/", 1)
-        while connection["pageInfo"]["hasNextPage"]:
-            variables = {"owner": owner, "name": name, "number": node["number"]}
-            after = connection["pageInfo"]["endCursor"]
-            connection = self._connection(
-                query, f"repository.pullRequest.{key}", variables | {"after": after}
-            )
-            found += connection["nodes"]
-        return found
-
     # -- deployments (REST) --------------------------------------------------------------------
 
     def _deployments(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
@@ -303,7 +213,7 @@ class GitHubSource:
             items = [
                 item
                 for item in page.data
-                if int(item["id"]) > seen and _at(item["created_at"]) >= plan.since
+                if int(item["id"]) > seen and api_time(item["created_at"]) >= plan.since
             ]
             found = self._settled(plan, items)
             pending += [_open_entry(item) for item in found if _in_progress(item)]
@@ -318,7 +228,7 @@ class GitHubSource:
         again = [
             self.api.get(f"repos/{plan.repository}/deployments/{entry['id']}").data
             for entry in position.get("open", [])
-            if _at(entry["created"]) > datetime.now(UTC) - OPEN_FOR
+            if api_time(entry["created"]) > self.clock() - OPEN_FOR
         ]
         found = self._settled(plan, again)
         pending += [_open_entry(item) for item in found if _in_progress(item)]
@@ -344,17 +254,17 @@ class GitHubSource:
     def _pipelines(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Workflow runs, newest first, created since the window the last run left: the oldest
         run then unfinished (or the newest run), less a margin for late re-runs."""
-        window = _maybe(position.get("window")) or plan.since
+        window = maybe_time(position.get("window")) or plan.since
         resume = position.get("resume") or {}
         marks: list[str] = list(resume.get("marks", []))
         url = f"repos/{plan.repository}/actions/runs"
         for page in self._listing(url, {"per_page": PAGE}, position, None):
             listed = page.data["workflow_runs"]
-            runs = [run for run in listed if _at(run["created_at"]) >= window]
-            marks = _window_marks(marks, runs)
+            runs = [run for run in listed if api_time(run["created_at"]) >= window]
+            marks = _window_marks(marks, runs, self.clock() - OPEN_FOR)
             records = self._run_records(plan, runs)
             if len(runs) < len(listed) or not page.next_url:
-                bound = min(map(_at, marks)) - RERUN_MARGIN if marks else window
+                bound = min(map(api_time, marks)) - RERUN_MARGIN if marks else window
                 yield Batch(records, {"window": bound.isoformat()}, len(runs))
                 return
             resumed = {"next": page.next_url, "marks": marks}
@@ -377,72 +287,6 @@ class GitHubSource:
                     deployment_from_github_run(run, plan.repository, rule.environment, plan.service)
                 )
         return Records(pipeline_runs=tuple(pipeline_runs), deployments=tuple(deployments))
-
-    # -- releases and tags (GraphQL) -----------------------------------------------------------
-
-    def _releases(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
-        """Releases created since the last run's newest, less a week for late publication."""
-        rule = plan.rules(DeploymentKind.RELEASES)[0]
-        newest = _maybe(position.get("created"))
-        stop = newest - LATE_MARGIN if newest else plan.since
-        found = []
-        for node in self._newest_first(gql.RELEASES, "releases", plan, stop, _release_date):
-            newest = max(newest or _release_date(node), _release_date(node))
-            sha = Fields(node, "GitHub release").get("tagCommit.oid")
-            release = gql.release_from_node(node)
-            if sha is not None and (
-                deployment := deployment_from_github_release(
-                    release, sha, plan.repository, rule.environment, plan.service
-                )
-            ):
-                found.append(deployment)
-        created = newest.isoformat() if newest else None
-        yield Batch(Records(deployments=tuple(found)), {"created": created}, len(found))
-
-    def _tags(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
-        """Tags matching a tags rule, dated since the last run's newest less a week."""
-        rules = [(rule, tag_matcher(rule.pattern)) for rule in plan.rules(DeploymentKind.TAGS)]
-        newest = _maybe(position.get("tagged"))
-        stop = newest - LATE_MARGIN if newest else plan.since
-        found = []
-        for node in self._newest_first(gql.TAGS, "refs", plan, stop, gql.tag_commit_date):
-            tag = gql.tag_from_node(node)
-            if tag is None or tag[2] < stop:
-                continue
-            name, sha, tagged_at = tag
-            newest = max(newest or tagged_at, tagged_at)
-            rule = next((rule for rule, matches in rules if matches(name)), None)
-            if rule is not None:
-                found.append(
-                    deployment_from_github_tag(
-                        name, sha, tagged_at, plan.repository, rule.environment, plan.service
-                    )
-                )
-        tagged = newest.isoformat() if newest else None
-        yield Batch(Records(deployments=tuple(found)), {"tagged": tagged}, len(found))
-
-    def _newest_first(
-        self,
-        query: str,
-        key: str,
-        plan: RepositoryPlan,
-        stop: datetime,
-        date_of: Callable[[Mapping[str, Any]], datetime | None],
-    ) -> Iterator[dict[str, Any]]:
-        """Nodes of a connection ordered newest first, until one is dated before `stop`."""
-        owner, name = plan.repository.split("/", 1)
-        after = None
-        while True:
-            variables = {"owner": owner, "name": name, "first": PAGE, "after": after}
-            connection = self._connection(query, f"repository.{key}", variables)
-            for node in connection["nodes"]:
-                date = date_of(node)
-                if date is not None and date < stop:
-                    return
-                yield node
-            if not connection["pageInfo"]["hasNextPage"]:
-                return
-            after = connection["pageInfo"]["endCursor"]
 
     # -- incidents (REST issues) ---------------------------------------------------------------
 
@@ -481,13 +325,13 @@ def _open_entry(deployment: Deployment) -> dict[str, Any]:
     }
 
 
-def _window_marks(marks: list[str], runs: list[dict[str, Any]]) -> list[str]:
+def _window_marks(marks: list[str], runs: list[dict[str, Any]], stale: datetime) -> list[str]:
     """Creation times that bound the next run's window: the newest run of all (the first one
-    listed), and every run not finished yet."""
-    unfinished = [run["created_at"] for run in runs if run.get("status") != "completed"]
+    listed), and every run not finished yet (unless stuck since before `stale`)."""
+    unfinished = [
+        run["created_at"]
+        for run in runs
+        if run.get("status") != "completed" and api_time(run["created_at"]) > stale
+    ]
     newest = [] if marks else [run["created_at"] for run in runs[:1]]
-    return sorted({_at(text).isoformat() for text in [*marks, *unfinished, *newest]})
-
-
-def _release_date(node: Mapping[str, Any]) -> datetime:
-    return _at(str(node["createdAt"]))
+    return sorted({api_time(text).isoformat() for text in [*marks, *unfinished, *newest]})

@@ -1,4 +1,4 @@
-"""GitHub GraphQL: the queries the GitHub source sends and their nodes -> model objects.
+"""GitHub GraphQL: pull requests, releases and tags, and their nodes -> model objects.
 
 GraphQL brings a page of 50 pull requests with their commits, reviews, labels and ready-for-
 review time in one request, where REST needs three requests per pull request; releases with the
@@ -8,100 +8,26 @@ github_objects converts, so one set of rules applies to the API sync and to webh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from dorameter.errors import ApiError, ApiNotFound
 from dorameter.model import PullRequest, PullRequestCommit, Review
-from dorameter.sources.fields import Fields
+from dorameter.sources import github_queries as queries
+from dorameter.sources.fields import Fields, api_time, maybe_time
+from dorameter.sources.git import tag_matcher
 from dorameter.sources.github_objects import (
+    deployment_from_github_merge,
+    deployment_from_github_release,
+    deployment_from_github_tag,
     pull_request_commit_from_github,
     pull_request_from_github,
     review_from_github,
 )
-
-PULL_REQUEST_PAGE = 50
-COMMIT_PAGE = 100
-REVIEW_PAGE = 50
-
-_ACTOR = "author { __typename login }"
-_COMMITS = """
-  totalCount pageInfo { hasNextPage endCursor }
-  nodes { commit { oid authoredDate messageHeadline } }
-"""
-_REVIEWS = f"""
-  pageInfo {{ hasNextPage endCursor }}
-  nodes {{ databaseId state submittedAt {_ACTOR} }}
-"""
-
-PULL_REQUESTS = f"""
-query PullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {{
-  repository(owner: $owner, name: $name) {{
-    pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
-      pageInfo {{ hasNextPage endCursor }}
-      nodes {{
-        number title url state isDraft createdAt updatedAt mergedAt closedAt
-        baseRefName headRefName additions deletions changedFiles
-        {_ACTOR}
-        mergeCommit {{ oid }}
-        labels(first: 30) {{ nodes {{ name }} }}
-        timelineItems(first: 1, itemTypes: [READY_FOR_REVIEW_EVENT]) {{
-          nodes {{ ... on ReadyForReviewEvent {{ createdAt }} }}
-        }}
-        commits(first: {COMMIT_PAGE}) {{ {_COMMITS} }}
-        reviews(first: {REVIEW_PAGE}) {{ {_REVIEWS} }}
-      }}
-    }}
-  }}
-}}
-"""
-
-MORE_COMMITS = f"""
-query PullRequestCommits($owner: String!, $name: String!, $number: Int!, $after: String) {{
-  repository(owner: $owner, name: $name) {{
-    pullRequest(number: $number) {{ commits(first: {COMMIT_PAGE}, after: $after) {{ {_COMMITS} }} }}
-  }}
-}}
-"""
-
-MORE_REVIEWS = f"""
-query PullRequestReviews($owner: String!, $name: String!, $number: Int!, $after: String) {{
-  repository(owner: $owner, name: $name) {{
-    pullRequest(number: $number) {{ reviews(first: {REVIEW_PAGE}, after: $after) {{ {_REVIEWS} }} }}
-  }}
-}}
-"""
-
-RELEASES = """
-query Releases($owner: String!, $name: String!, $first: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    releases(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
-      pageInfo { hasNextPage endCursor }
-      nodes { databaseId tagName isDraft isPrerelease createdAt publishedAt tagCommit { oid } }
-    }
-  }
-}
-"""
-
-TAGS = """
-query Tags($owner: String!, $name: String!, $first: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    refs(refPrefix: "refs/tags/", first: $first, after: $after,
-         orderBy: {field: TAG_COMMIT_DATE, direction: DESC}) {
-      pageInfo { hasNextPage endCursor }
-      nodes {
-        name
-        target {
-          __typename oid
-          ... on Commit { committedDate }
-          ... on Tag { tagger { date } target { __typename oid ... on Commit { committedDate } } }
-        }
-      }
-    }
-  }
-}
-"""
+from dorameter.sources.http import ApiClient
+from dorameter.sources.platform import Batch, DeploymentKind, Records, RepositoryPlan
 
 
 def actor_login(node: Any) -> str | None:
@@ -219,3 +145,162 @@ def tag_commit_date(node: Mapping[str, Any]) -> datetime | None:
         if fields.get(path):
             return fields.instant(path)
     return None
+
+
+LATE_MARGIN = timedelta(days=7)  # releases published and tags pushed after their date
+
+
+class GitHubGraphQL:
+    """The GitHub source's GraphQL readers: pull requests, releases, tags."""
+
+    def __init__(self, api: ApiClient, endpoint: str) -> None:
+        self.api = api
+        self.endpoint = endpoint
+
+    def _query(self, query: str, variables: Mapping[str, Any]) -> Any:
+        answer = self.api.post(self.endpoint, {"query": query, "variables": variables})
+        body = Fields(answer.data, "GitHub GraphQL answer")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and isinstance(errors[0], Mapping) else {}
+            message = first.get("message", errors)
+            if first.get("type") == "NOT_FOUND":
+                raise ApiNotFound(f"GitHub: {message}: check the repository name and --api-url")
+            raise ApiError(f"GitHub GraphQL refused the query: {message}")
+        return body.require("data")
+
+    def _connection(self, query: str, path: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = Fields(
+            self._query(query, variables), "GitHub GraphQL answer"
+        ).require(path)
+        return found
+
+    def pull_requests(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Pull requests by latest update, newest first, down to the first one not updated
+        since the last run (or older than --since on a first run)."""
+        owner, name = plan.repository.split("/", 1)
+        stop = maybe_time(position.get("updated")) or plan.since
+        resume = position.get("resume") or {}
+        after, newest = resume.get("after"), resume.get("updated")
+        while True:
+            variables = {"owner": owner, "name": name, "first": queries.PULL_REQUEST_PAGE}
+            connection = self._connection(
+                queries.PULL_REQUESTS, "repository.pullRequests", variables | {"after": after}
+            )
+            nodes = connection["nodes"]
+            fresh = [node for node in nodes if api_time(node["updatedAt"]) >= stop]
+            if newest is None and nodes:
+                newest = api_time(nodes[0]["updatedAt"]).isoformat()
+            records = self._pull_request_records(plan, fresh)
+            after = connection["pageInfo"]["endCursor"]
+            if len(fresh) < len(nodes) or not connection["pageInfo"]["hasNextPage"]:
+                yield Batch(records, {"updated": newest or position.get("updated")}, len(fresh))
+                return
+            resumed = {"after": after, "updated": newest}
+            yield Batch(records, position | {"resume": resumed}, len(fresh))
+
+    def _pull_request_records(self, plan: RepositoryPlan, nodes: list[dict[str, Any]]) -> Records:
+        pull_requests, commits, reviews = [], [], []
+        for node in nodes:
+            pull_request = pull_request_from_node(node, plan.repository)
+            owner = pull_request.external_id
+            own_commits = commits_from_nodes(self._all(node, "commits", plan), owner)
+            reviews += reviews_from_nodes(self._all(node, "reviews", plan), owner)
+            first = first_commit_at(own_commits)
+            pull_requests.append(replace(pull_request, first_commit_at=first))
+            commits += own_commits
+        merges = [
+            deployment_from_github_merge(pull_request, rule.environment, plan.service)
+            for rule in plan.rules(DeploymentKind.BRANCH)
+            for pull_request in pull_requests
+            if pull_request.base_branch == rule.pattern
+        ]
+        return Records(
+            pull_requests=tuple(pull_requests),
+            pull_request_commits=tuple(commits),
+            reviews=tuple(reviews),
+            deployments=tuple(merge for merge in merges if merge is not None),
+        )
+
+    def _all(self, node: Mapping[str, Any], key: str, plan: RepositoryPlan) -> list[Any]:
+        """A pull request's commits or reviews, with further pages when the first is full."""
+        query = queries.MORE_COMMITS if key == "commits" else queries.MORE_REVIEWS
+        connection = node[key]
+        found = list(connection["nodes"])
+        owner, name = plan.repository.split("/", 1)
+        while connection["pageInfo"]["hasNextPage"]:
+            variables = {"owner": owner, "name": name, "number": node["number"]}
+            after = connection["pageInfo"]["endCursor"]
+            connection = self._connection(
+                query, f"repository.pullRequest.{key}", variables | {"after": after}
+            )
+            found += connection["nodes"]
+        return found
+
+    def releases(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Releases created since the last run's newest, less a week for late publication."""
+        rule = plan.rules(DeploymentKind.RELEASES)[0]
+        newest = maybe_time(position.get("created"))
+        stop = newest - LATE_MARGIN if newest else plan.since
+        found = []
+        for node in self._newest_first(queries.RELEASES, "releases", plan, stop, _release_date):
+            newest = max(newest or _release_date(node), _release_date(node))
+            sha = Fields(node, "GitHub release").get("tagCommit.oid")
+            release = release_from_node(node)
+            if sha is not None and (
+                deployment := deployment_from_github_release(
+                    release, sha, plan.repository, rule.environment, plan.service
+                )
+            ):
+                found.append(deployment)
+        created = newest.isoformat() if newest else None
+        yield Batch(Records(deployments=tuple(found)), {"created": created}, len(found))
+
+    def tags(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
+        """Tags matching a tags rule, dated since the last run's newest less a week."""
+        rules = [(rule, tag_matcher(rule.pattern)) for rule in plan.rules(DeploymentKind.TAGS)]
+        newest = maybe_time(position.get("tagged"))
+        stop = newest - LATE_MARGIN if newest else plan.since
+        found = []
+        for node in self._newest_first(queries.TAGS, "refs", plan, stop, tag_commit_date):
+            tag = tag_from_node(node)
+            if tag is None or tag[2] < stop:
+                continue
+            name, sha, tagged_at = tag
+            newest = max(newest or tagged_at, tagged_at)
+            rule = next((rule for rule, matches in rules if matches(name)), None)
+            if rule is not None:
+                found.append(
+                    deployment_from_github_tag(
+                        name, sha, tagged_at, plan.repository, rule.environment, plan.service
+                    )
+                )
+        tagged = newest.isoformat() if newest else None
+        yield Batch(Records(deployments=tuple(found)), {"tagged": tagged}, len(found))
+
+    def _newest_first(
+        self,
+        query: str,
+        key: str,
+        plan: RepositoryPlan,
+        stop: datetime,
+        date_of: Callable[[Mapping[str, Any]], datetime | None],
+    ) -> Iterator[dict[str, Any]]:
+        """Nodes of a connection ordered newest first, until one is dated before `stop`."""
+        owner, name = plan.repository.split("/", 1)
+        after = None
+        while True:
+            variables = {"owner": owner, "name": name, "first": queries.PAGE, "after": after}
+            connection = self._connection(query, f"repository.{key}", variables)
+            for node in connection["nodes"]:
+                date = date_of(node)
+                if date is not None and date < stop:
+                    return
+                yield node
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+
+
+def _release_date(node: Mapping[str, Any]) -> datetime:
+    return api_time(str(node["createdAt"]))
