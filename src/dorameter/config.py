@@ -17,7 +17,15 @@ from typing import Any
 
 from dorameter.errors import InvalidInput
 from dorameter.metrics.bands import BAND_YEARS, DEFAULT_BAND_YEAR
-from dorameter.model import FailureSettings, Tier
+from dorameter.model import BotRules, FailureSettings, Tier
+from dorameter.platform_settings import (
+    PLATFORM_KEYS,
+    PlatformDefaults,
+    RepositoryEntry,
+    default_platforms,
+    platforms_from_file,
+    repositories_from_file,
+)
 from dorameter.store.database import DATABASE_URL_ENV, default_database_url
 from dorameter.timestamps import parse_duration
 
@@ -79,6 +87,9 @@ class Settings:
     backfill_horizon: timedelta = timedelta(days=30)
     tiers: EnvironmentTiers = EnvironmentTiers()
     server: ServerSettings = ServerSettings()
+    bots: BotRules = BotRules()  # never reviewers (flow diagnosis); reviews are stored as they are
+    platforms: dict[str, PlatformDefaults] = field(default_factory=default_platforms)
+    repositories: tuple[RepositoryEntry, ...] = ()  # what `ingest github/gitlab` syncs
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None values replaced (flags given on the command line)."""
@@ -138,6 +149,10 @@ _FILE_KEYS: dict[str, tuple[str, ...]] = {
     "metrics": ("bands", "failure_window", "hotfix_pattern", "backfill_horizon"),
     "environments": (),  # tier names, checked by _tiers
     "server": ("max_body_bytes",),
+    "flow": ("bots",),
+    "github": PLATFORM_KEYS,
+    "gitlab": PLATFORM_KEYS,
+    "repositories": (),  # an array of tables, checked by platform_settings
 }
 
 
@@ -167,7 +182,28 @@ def _apply_file(settings: Settings, data: dict[str, Any]) -> Settings:
         changes["tiers"] = _tiers(_section(data, "environments"))
     if "server" in data:
         changes["server"] = _server(settings.server, _section(data, "server"))
+    if "flow" in data:
+        changes["bots"] = _bots(_section(data, "flow"))
+    changes["platforms"] = platforms_from_file(data, settings.platforms)
+    if "repositories" in data:
+        changes["repositories"] = repositories_from_file(data)
     return replace(settings, **changes)
+
+
+def _bots(flow: dict[str, Any]) -> BotRules:
+    if "bots" not in flow:
+        return BotRules()
+    patterns = flow["bots"]
+    if not isinstance(patterns, list) or not all(isinstance(item, str) for item in patterns):
+        raise InvalidInput("[flow].bots must be a list of regular expressions")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise InvalidInput(
+                f"[flow].bots: {pattern!r} is not a valid Python regular expression ({error})"
+            ) from None
+    return BotRules(tuple(patterns))
 
 
 def _server(server: ServerSettings, table: dict[str, Any]) -> ServerSettings:

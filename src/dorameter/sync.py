@@ -9,13 +9,26 @@ record, so nothing is duplicated and nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from dorameter.config import Settings
-from dorameter.sources.platform import PlatformSource, Records, RepositoryPlan, Resource
+from dorameter.errors import InvalidInput
+from dorameter.model import IncidentRules
+from dorameter.platform_settings import RepositoryEntry
+from dorameter.sources.platform import (
+    DeploymentRule,
+    PlatformSource,
+    Records,
+    RepositoryPlan,
+    Resource,
+)
 from dorameter.store import Store, UpsertCounts
+
+_GLOB = frozenset("*?[")
 
 
 class SyncProgress(Protocol):
@@ -72,18 +85,89 @@ class SyncReport:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SyncRequest:
+    """What a user asked for on one platform; what they leave out comes from the settings."""
+
+    platform: str
+    repositories: tuple[str, ...] = ()  # paths or globs; none: the configured repositories
+    since: datetime | None = None
+    deployments: tuple[DeploymentRule, ...] | None = None
+    service: str | None = None  # every repository into this one service
+    incident_labels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One repository to sync, and the team owning its service."""
+
+    plan: RepositoryPlan
+    team: str | None = None
+
+
+def plan_repositories(
+    settings: Settings,
+    request: SyncRequest,
+    matching: Callable[[str], list[str]],
+    now: datetime,
+) -> list[Target]:
+    """The repositories a request names (globs expanded by `matching`), each with its plan."""
+    entries = [entry for entry in settings.repositories if entry.platform == request.platform]
+    patterns = list(request.repositories) or [entry.pattern for entry in entries]
+    if not patterns:
+        raise InvalidInput(
+            f"name a repository to read (OWNER/NAME) or list them as [[repositories]] with "
+            f"{request.platform} = ... in the settings file"
+        )
+    paths: list[str] = []
+    for pattern in patterns:
+        found = matching(pattern) if _GLOB & set(pattern) else [pattern]
+        if not found:
+            raise InvalidInput(f"no {request.platform} repository matches {pattern!r}")
+        paths += [path for path in found if path not in paths]
+    return [_target(settings, request, entries, path, now) for path in paths]
+
+
+def _target(
+    settings: Settings,
+    request: SyncRequest,
+    entries: list[RepositoryEntry],
+    path: str,
+    now: datetime,
+) -> Target:
+    defaults = settings.platforms[request.platform]
+    entry = next((e for e in entries if fnmatchcase(path.lower(), e.pattern.lower())), None)
+    incidents = (entry.incidents if entry else None) or defaults.incidents
+    if request.incident_labels is not None:
+        incidents = IncidentRules(request.incident_labels, incidents.not_change_labels)
+    plan = RepositoryPlan(
+        repository=path,
+        service=request.service or (entry.service_for(path) if entry else path),
+        deployments=request.deployments
+        or (entry.deployments if entry else None)
+        or defaults.deployments,
+        since=request.since or now - defaults.since,
+        incidents=incidents,
+        commit_horizon=settings.backfill_horizon,
+    )
+    return Target(plan, entry.team if entry else None)
+
+
 def sync_repositories(
     store: Store,
     settings: Settings,
     source: PlatformSource,
-    plans: Sequence[RepositoryPlan],
+    targets: Sequence[Target],
     progress: SyncProgress | None = None,
-    teams: dict[str, str | None] | None = None,
 ) -> list[SyncReport]:
     """Sync each repository in turn, then attribute the deployments that came in."""
+    teams: dict[str, str | None] = {
+        target.plan.service: target.team for target in targets if target.team
+    }
     if teams:
         store.set_service_teams(teams)
-    reports = [sync_repository(store, source, plan, progress or NoProgress()) for plan in plans]
+    watcher = progress or NoProgress()
+    reports = [sync_repository(store, source, target.plan, watcher) for target in targets]
     attributed = store.attribute_pending(settings.backfill_horizon)
     return [replace(report, attributed=attributed) for report in reports]
 

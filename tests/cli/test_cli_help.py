@@ -75,7 +75,8 @@ def test_help_exits_0_and_shows_every_option_with_its_help(path: tuple[str, ...]
         label = "/".join(names)
         assert parameter.help, f"{label} of `dorameter {' '.join(path)}` has no help"
         if parameter.param_type_name == "argument":
-            assert f" {parameter.name} " in f" {shown} "
+            variadic = "..." if parameter.nargs == -1 else ""  # click shows "repositories..."
+            assert f" {parameter.name}{variadic} " in f" {shown} "
         else:
             for name in names:
                 assert name in shown, f"{name} missing from `dorameter {' '.join(path)} --help`"

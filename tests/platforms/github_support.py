@@ -12,7 +12,7 @@ from dorameter.sources.github import GitHubSource, github_api
 from dorameter.sources.http import RetryPolicy
 from dorameter.sources.platform import RepositoryPlan, parse_deployment_spec
 from dorameter.store import Store
-from dorameter.sync import SyncReport, sync_repositories
+from dorameter.sync import SyncReport, Target, sync_repositories
 from tests.platforms.fake_github import T0, FakeGitHub, at, sha
 
 REPOSITORY = "acme/shop"
@@ -58,7 +58,7 @@ def plan_for(
 
 
 def sync(store: Store, source: GitHubSource, plan: RepositoryPlan | None = None) -> SyncReport:
-    [report] = sync_repositories(store, SETTINGS, source, [plan or plan_for()])
+    [report] = sync_repositories(store, SETTINGS, source, [Target(plan or plan_for())])
     return report
 
 
