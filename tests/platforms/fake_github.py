@@ -1,10 +1,7 @@
 """A small fake GitHub API (REST and the GraphQL queries dorameter sends), in memory.
 
-`FakeGitHub.handle` is an httpx handler: tests mount it with httpx.MockTransport, and
-`serve(fake)` puts it behind a real HTTP server on 127.0.0.1 for end-to-end tests and the
-benchmark, reached through --api-url as a GitHub Enterprise Server would be. It paginates with
-Link headers, answers If-None-Match with 304, checks the token, counts requests, and lets a test
-script faults (5xx, rate limits, dropped connections, crashes) with `fail`.
+Mounted with httpx.MockTransport, or served on 127.0.0.1 by fake_api.serve and reached through
+--api-url as a GitHub Enterprise Server would be (REST under /api/v3, GraphQL at /api/graphql).
 """
 
 from __future__ import annotations
@@ -12,20 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 import httpx
 
+from tests.platforms.fake_api import FakeApi, Route
+
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
-Fault = Callable[[httpx.Request], httpx.Response | None]
 
 
 def at(hours: float) -> str:
@@ -180,17 +173,15 @@ def pull_node(
     }
 
 
-class FakeGitHub:
-    """The API over a set of FakeRepository objects."""
+class FakeGitHub(FakeApi):
+    """The GitHub API over a set of FakeRepository objects."""
+
+    prefix = "/api/v3"  # an Enterprise Server's root; github.com's has none
 
     def __init__(self, token: str | None = "secret-token", page_limit: int = 100) -> None:
+        super().__init__(token, page_limit)
         self.repositories: dict[str, FakeRepository] = {}
         self.owners: dict[str, str] = {}  # owner -> "org" or "user"
-        self.token = token
-        self.page_limit = page_limit
-        self.requests: list[str] = []  # "GET /repos/o/r/commits" and "POST graphql:PullRequests"
-        self.faults: list[Fault] = []
-        self.lock = threading.Lock()
 
     def repository(self, full_name: str) -> FakeRepository:
         if full_name not in self.repositories:
@@ -198,52 +189,24 @@ class FakeGitHub:
             self.owners.setdefault(full_name.split("/", maxsplit=1)[0], "org")
         return self.repositories[full_name]
 
-    def fail(self, fault: Fault) -> None:
-        """Ask `fault` first about every request until faults are cleared: it answers (a 5xx,
-        a rate limit), raises (a dropped connection, a crash), or returns None to let the
-        request through."""
-        self.faults.append(fault)
+    def authorized(self, request: httpx.Request) -> bool:
+        return bool(request.headers.get("authorization") == f"Bearer {self.token}")
 
-    def counts(self) -> Counter[str]:
-        return Counter(self.requests)
-
-    # -- the handler ---------------------------------------------------------------------------
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        with self.lock:
-            label = self._label(request)
-            self.requests.append(label)
-            for fault in self.faults:
-                response = fault(request)
-                if response is not None:
-                    return response
-        if self.token and request.headers.get("authorization") != f"Bearer {self.token}":
-            return httpx.Response(401, json={"message": "Bad credentials"})
-        try:
-            if request.method == "POST":
-                return self._graphql(json.loads(request.content))
-            return self._rest(request)
-        except LookupError:
-            return httpx.Response(404, json={"message": "Not Found"})
-
-    def _label(self, request: httpx.Request) -> str:
+    def label(self, request: httpx.Request) -> str:
         if request.method == "POST":
             match = re.search(r"query (\w+)", json.loads(request.content).get("query", ""))
             return f"POST graphql:{match.group(1) if match else '?'}"
-        path = re.sub(r"/\d+", "/N", _path(request))
-        return f"GET {path}"
+        return super().label(request)
 
-    def _rest(self, request: httpx.Request) -> httpx.Response:
-        path = _path(request)
-        query = {key: values[-1] for key, values in parse_qs(request.url.query.decode()).items()}
-        for pattern, route in self._routes():
-            match = re.fullmatch(pattern, path)
-            if match:
-                body, items = route(query, *match.groups())
-                return self._respond(request, body, items, query)
-        raise LookupError(path)
+    def post(self, request: httpx.Request) -> httpx.Response:
+        return self._graphql(json.loads(request.content))
 
-    def _routes(self) -> list[tuple[str, Callable[..., tuple[Any, list[Any] | None]]]]:
+    def wrap(self, request: httpx.Request, page: list[Any], total: int) -> Any:
+        if self.path(request).endswith("/actions/runs"):
+            return {"total_count": total, "workflow_runs": page}
+        return page
+
+    def routes(self) -> list[Route]:
         repo = r"/repos/([^/]+/[^/]+)"
         return [
             (repo, lambda q, name: (self._repo_info(name), None)),
@@ -298,25 +261,6 @@ class FakeGitHub:
             if name.startswith(owner + "/")
         ]
 
-    def _respond(
-        self, request: httpx.Request, body: Any, items: list[Any] | None, query: dict[str, str]
-    ) -> httpx.Response:
-        headers = {}
-        if items is not None:
-            size = min(int(query.get("per_page", 30)), self.page_limit)
-            page = int(query.get("page", 1))
-            body = items[(page - 1) * size : page * size]
-            if page * size < len(items):
-                following = urlencode(query | {"page": str(page + 1)})
-                headers["Link"] = f'<{request.url.copy_with(query=following.encode())}>; rel="next"'
-            if _path(request).endswith("/actions/runs"):
-                body = {"total_count": len(items), "workflow_runs": body}
-        content = json.dumps(body).encode()
-        etag = '"' + hashlib.sha1(content + headers.get("Link", "").encode()).hexdigest() + '"'
-        if request.headers.get("if-none-match") == etag:
-            return httpx.Response(304, headers={"ETag": etag})
-        return httpx.Response(200, content=content, headers=headers | {"ETag": etag})
-
     # -- GraphQL -------------------------------------------------------------------------------
 
     def _graphql(self, body: dict[str, Any]) -> httpx.Response:
@@ -362,11 +306,6 @@ class FakeGitHub:
         }
 
 
-def _path(request: httpx.Request) -> str:
-    """The API path without an Enterprise Server's /api/v3 prefix."""
-    return request.url.path.removeprefix("/api/v3").rstrip("/") or "/"
-
-
 def _connection(nodes: list[Any], variables: dict[str, Any]) -> dict[str, Any]:
     """A GraphQL connection page; cursors are offsets."""
     start = int(variables.get("after") or 0)
@@ -375,44 +314,3 @@ def _connection(nodes: list[Any], variables: dict[str, Any]) -> dict[str, Any]:
         "pageInfo": {"hasNextPage": end < len(nodes), "endCursor": str(end)},
         "nodes": nodes[start:end],
     }
-
-
-# --- a real HTTP server around the handler ---------------------------------------------------
-
-
-@contextmanager
-def serve(fake: FakeGitHub) -> Iterator[str]:
-    """Serve `fake` on 127.0.0.1 in a thread; yields its base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            request = httpx.Request(
-                self.command,
-                f"http://127.0.0.1{self.path}",
-                headers=dict(self.headers.items()),
-                content=self.rfile.read(length) if length else b"",
-            )
-            response = fake.handle(request)
-            self.send_response(response.status_code)
-            for key, value in response.headers.items():
-                if key.lower() not in ("content-length", "transfer-encoding"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(response.content)))
-            self.end_headers()
-            self.wfile.write(response.content)
-
-        do_GET = do_POST = _answer  # noqa: N815
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

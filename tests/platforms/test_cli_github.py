@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,8 @@ from typer.testing import CliRunner
 from dorameter.cli import app
 from dorameter.store import open_store
 from dorameter.store.schema import deployments, pull_requests, services
-from tests.platforms.fake_github import FakeGitHub, serve
+from tests.platforms.fake_api import serve
+from tests.platforms.fake_github import FakeGitHub
 from tests.platforms.github_support import busy_history, three_merge_styles
 
 runner = CliRunner()
@@ -49,12 +51,12 @@ def dorameter(
     )
 
 
-def count(url: str, table: object, *where: object) -> int:
+def count(url: str, table: Any, *where: Any) -> int:
     store = open_store(url)
     with store.engine.connect() as connection:
         found = connection.execute(
             select(func.count()).select_from(table).where(*where)
-        ).scalar_one()  # type: ignore[arg-type]
+        ).scalar_one()
     store.close()
     return int(found)
 

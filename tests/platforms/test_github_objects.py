@@ -19,7 +19,6 @@ from dorameter.sources.github_objects import (
     commit_from_github,
     decisive_status,
     deployment_from_github,
-    deployment_from_github_merge,
     deployment_from_github_release,
     deployment_from_github_run,
     deployment_from_github_tag,
@@ -29,6 +28,7 @@ from dorameter.sources.github_objects import (
     pull_request_from_github,
     review_from_github,
 )
+from dorameter.sources.platform import merge_deployment
 from tests.platforms.fixtures import GITHUB_REST, hook_examples, ids, load
 
 
@@ -91,12 +91,12 @@ def test_a_merged_pull_request_built_from_the_closed_example() -> None:
     assert pr.state == "merged"
     assert pr.merge_commit_sha == "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
     assert pr.is_revert
-    deployment = deployment_from_github_merge(pr, "production", service="hello")
+    deployment = merge_deployment(pr, "production", service="hello")
     assert deployment is not None
     assert deployment.external_id == "github:Codertocat/Hello-World/merges/2"
     assert deployment.sha == pr.merge_commit_sha and deployment.finished_at == pr.merged_at
     assert deployment.service == "hello" and deployment.ref == "master"
-    assert deployment_from_github_merge(pull_request_from_github(raw), "production") is None
+    assert merge_deployment(pull_request_from_github(raw), "production") is None
 
 
 @pytest.mark.parametrize(

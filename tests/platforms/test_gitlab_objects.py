@@ -99,14 +99,16 @@ def test_rest_merge_request() -> None:
     assert mr.external_id == "gitlab:shop/api!7" and mr.repository == "shop/api"
     assert (mr.author, mr.state) == ("ada", "merged")
     assert mr.merged_at == utc(2026, 3, 3, 8)
-    assert mr.merge_commit_sha == "5" * 40  # the squash commit, when no merge commit was made
+    assert mr.merge_commit_sha == "5" * 40  # the squash commit
     assert mr.changed_files == 3 and mr.additions is None
     assert mr.labels == ("backend", "hotfix")
     assert (
         merge_request_from_gitlab(rest_merge_request(changes_count="1000+")).changed_files is None
     )
     with_merge = rest_merge_request(merge_commit_sha="6" * 40)
-    assert merge_request_from_gitlab(with_merge).merge_commit_sha == "6" * 40
+    assert merge_request_from_gitlab(with_merge).merge_commit_sha == "5" * 40  # the squash
+    plain_merge = rest_merge_request(merge_commit_sha="6" * 40, squash_commit_sha=None)
+    assert merge_request_from_gitlab(plain_merge).merge_commit_sha == "6" * 40
 
 
 def test_a_merged_webhook_without_merge_time_uses_its_last_update() -> None:

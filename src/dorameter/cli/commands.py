@@ -30,7 +30,7 @@ from dorameter.cli.common import (
     settings_for,
 )
 from dorameter.cli.demo import demo
-from dorameter.cli.platforms import ingest_github_command
+from dorameter.cli.platforms import ingest_github_command, ingest_gitlab_command
 from dorameter.cli.record import record_app
 from dorameter.cli.serve import reprocess, serve, token_app
 from dorameter.config import Settings
@@ -50,6 +50,7 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Bring delivery history into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 ingest_app.command("github")(ingest_github_command)
+ingest_app.command("gitlab")(ingest_gitlab_command)
 app.add_typer(record_app, name="record")
 app.add_typer(token_app, name="token")
 app.command("serve")(serve)

@@ -19,6 +19,7 @@ from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
 from dorameter.sources.github import GitHubSource, github_api
+from dorameter.sources.gitlab import GitLabSource, gitlab_api
 from dorameter.sources.http import WaitNotice
 from dorameter.sources.platform import SPEC_HELP, Resource, parse_deployment_spec
 from dorameter.store import UpsertCounts, open_store
@@ -166,7 +167,9 @@ def run_platform_ingest(
     return reports
 
 
-def open_source(settings: Settings, connection: Connection, notice: WaitNotice) -> GitHubSource:
+def open_source(
+    settings: Settings, connection: Connection, notice: WaitNotice
+) -> GitHubSource | GitLabSource:
     """The platform's source on its API, with the token read from the environment."""
     defaults = settings.platforms[connection.platform]
     api_url = connection.api_url or defaults.api_url
@@ -174,8 +177,9 @@ def open_source(settings: Settings, connection: Connection, notice: WaitNotice) 
     if not api_url.startswith(("http://", "https://")):
         raise InvalidInput(f"--api-url {api_url!r} must start with https:// (or http://)")
     token = _token(connection.platform, variable)
-    api = github_api(api_url, token, token_env=variable, on_wait=notice)
-    return GitHubSource(api, api_url)
+    if connection.platform == "gitlab":
+        return GitLabSource(gitlab_api(api_url, token, token_env=variable, on_wait=notice))
+    return GitHubSource(github_api(api_url, token, token_env=variable, on_wait=notice), api_url)
 
 
 def _token(platform: str, variable: str) -> str:

@@ -8,11 +8,9 @@ only what changed (see docs/github-gitlab.md for each resource's rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
-from itertools import takewhile
 from typing import Any
 
 import httpx
@@ -30,7 +28,8 @@ from dorameter.sources.github_objects import (
     pipeline_run_from_github,
     workflow_name,
 )
-from dorameter.sources.http import ApiAccess, ApiClient, ApiResponse, RetryPolicy, WaitNotice
+from dorameter.sources.http import ApiAccess, ApiClient, RetryPolicy, WaitNotice
+from dorameter.sources.listing import branch_commits, from_history_start, resume_pages
 from dorameter.sources.platform import (
     Batch,
     DeploymentKind,
@@ -115,16 +114,7 @@ class GitHubSource:
         self._branches: dict[str, str] = {}
 
     def read(self, plan: RepositoryPlan, resource: Resource, position: Any) -> Iterator[Batch]:
-        """Batches of one resource after `position`; all again when --since asks for more.
-
-        The history's start stays the earliest --since ever read, so request URLs (and their
-        ETags) stay the same from one run to the next.
-        """
-        start = position if isinstance(position, dict) else {}
-        stored = maybe_time(start.get("since"))
-        if stored is not None and stored > plan.since:
-            start, stored = {}, None
-        plan = replace(plan, since=stored or plan.since)
+        """Batches of one resource after `position` (all again when --since asks for more)."""
         readers = {
             Resource.COMMITS: self._commits,
             Resource.PULL_REQUESTS: self.graphql.pull_requests,
@@ -134,12 +124,7 @@ class GitHubSource:
             Resource.TAGS: self.graphql.tags,
             Resource.INCIDENTS: self._incidents,
         }
-        since = {"since": plan.since.isoformat()}
-        for batch in readers[resource](plan, start):
-            if isinstance(batch.position, dict):
-                yield replace(batch, position=batch.position | since)
-            else:
-                yield batch
+        return from_history_start(plan, position, readers[resource])
 
     def repositories(self, pattern: str) -> list[str]:
         """owner/name of an owner's repositories matching a glob (not archived, not forks)."""
@@ -163,38 +148,19 @@ class GitHubSource:
             self._branches[repository] = Fields(data, "GitHub repository").text("default_branch")
         return self._branches[repository]
 
-    def _listing(
-        self, url: str, params: Mapping[str, Any], position: Mapping[str, Any], etag: str | None
-    ) -> Iterator[ApiResponse]:
-        """A REST listing's pages, from where an interrupted run stopped when it did."""
-        resume = position.get("resume") or {}
-        if resume.get("next"):
-            return self.api.pages(str(resume["next"]))
-        return self.api.pages(url, params, etag)
-
     # -- commits of the default branch ---------------------------------------------------------
 
     def _commits(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Commits of the default branch, newest first, down to the tip seen last time."""
         branch = self.default_branch(plan.repository)
-        known = position.get("tip") if position.get("branch") == branch else None
         params = {"sha": branch, "per_page": PAGE, "since": _iso(plan.since - plan.commit_horizon)}
-        url = f"repos/{plan.repository}/commits"
-        resume = position.get("resume") or {}
-        tip, etag = resume.get("tip"), resume.get("etag")
-        for page in self._listing(url, params, position, position.get("etag") if known else None):
-            if page.not_modified:
-                return
-            commits = [commit_from_github(item, plan.repository) for item in page.data]
-            if tip is None:
-                tip, etag = (commits[0].sha if commits else known), page.etag
-            fresh = list(takewhile(lambda commit: commit.sha != known, commits))
-            records = Records(commits=tuple(fresh))
-            if len(fresh) < len(commits) or not page.next_url:
-                yield Batch(records, {"branch": branch, "tip": tip, "etag": etag}, len(fresh))
-                return
-            resumed = {"next": page.next_url, "tip": tip, "etag": etag}
-            yield Batch(records, position | {"resume": resumed}, len(fresh))
+        return branch_commits(
+            self.api,
+            (f"repos/{plan.repository}/commits", params),
+            branch,
+            position,
+            lambda item: commit_from_github(item, plan.repository),
+        )
 
     # -- deployments (REST) --------------------------------------------------------------------
 
@@ -206,7 +172,7 @@ class GitHubSource:
         highest, pending = int(resume.get("max_id", seen)), list(resume.get("open", []))
         etag = resume.get("etag")
         url = f"repos/{plan.repository}/deployments"
-        for page in self._listing(url, {"per_page": PAGE}, position, position.get("etag")):
+        for page in resume_pages(self.api, url, {"per_page": PAGE}, position, position.get("etag")):
             if page.not_modified:
                 break
             etag = etag or page.etag
@@ -258,7 +224,7 @@ class GitHubSource:
         resume = position.get("resume") or {}
         marks: list[str] = list(resume.get("marks", []))
         url = f"repos/{plan.repository}/actions/runs"
-        for page in self._listing(url, {"per_page": PAGE}, position, None):
+        for page in resume_pages(self.api, url, {"per_page": PAGE}, position, None):
             listed = page.data["workflow_runs"]
             runs = [run for run in listed if api_time(run["created_at"]) >= window]
             marks = _window_marks(marks, runs, self.clock() - OPEN_FOR)

@@ -19,7 +19,6 @@ from dorameter.sources import github_queries as queries
 from dorameter.sources.fields import Fields, api_time, maybe_time
 from dorameter.sources.git import tag_matcher
 from dorameter.sources.github_objects import (
-    deployment_from_github_merge,
     deployment_from_github_release,
     deployment_from_github_tag,
     pull_request_commit_from_github,
@@ -27,7 +26,13 @@ from dorameter.sources.github_objects import (
     review_from_github,
 )
 from dorameter.sources.http import ApiClient
-from dorameter.sources.platform import Batch, DeploymentKind, Records, RepositoryPlan
+from dorameter.sources.platform import (
+    Batch,
+    DeploymentKind,
+    Records,
+    RepositoryPlan,
+    merge_deployment,
+)
 
 
 def actor_login(node: Any) -> str | None:
@@ -210,7 +215,7 @@ class GitHubGraphQL:
             pull_requests.append(replace(pull_request, first_commit_at=first))
             commits += own_commits
         merges = [
-            deployment_from_github_merge(pull_request, rule.environment, plan.service)
+            merge_deployment(pull_request, rule.environment, plan.service)
             for rule in plan.rules(DeploymentKind.BRANCH)
             for pull_request in pull_requests
             if pull_request.base_branch == rule.pattern

@@ -331,24 +331,6 @@ def deployment_from_github_tag(
     )
 
 
-def deployment_from_github_merge(
-    pull_request: PullRequest, environment: str, service: str | None = None
-) -> Deployment | None:
-    """A merged pull request as a deployment, when every merge to its base branch deploys."""
-    if pull_request.merged_at is None or pull_request.merge_commit_sha is None:
-        return None
-    return Deployment(
-        service=service or pull_request.repository,
-        environment=environment,
-        sha=pull_request.merge_commit_sha,
-        finished_at=pull_request.merged_at,
-        external_id=f"{SOURCE}:{pull_request.repository}/merges/{pull_request.number}",
-        source=SOURCE,
-        repository=pull_request.repository,
-        ref=pull_request.base_branch,
-    )
-
-
 def incident_from_github(
     obj: Mapping[str, Any],
     rules: IncidentRules,

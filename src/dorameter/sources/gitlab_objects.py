@@ -83,6 +83,8 @@ def merge_request_from_gitlab(
     Webhooks name the author only by id: pass `author` (the hook's `user` when it opened the
     merge request), else it is "user:<id>". They carry no merge time; a merged one's last
     update is its merge. GitLab's REST object has no line counts; `changes_count` gives files.
+    A fast-forward rebase has no merge commit at all: its commits are found by author time and
+    subject (store/pr_links.py).
     """
     mr = Fields(obj, "GitLab merge request")
     name = repository or _project_path(mr)
@@ -105,7 +107,9 @@ def merge_request_from_gitlab(
         draft=bool(mr.get("draft") or mr.get("work_in_progress")),
         merged_at=merged_at,
         closed_at=mr.optional_instant("closed_at"),
-        merge_commit_sha=mr.get("merge_commit_sha") or mr.get("squash_commit_sha"),
+        # A squash lands as its own commit (with a merge commit on top unless fast-forward):
+        # the squash carries the changes, so lead time must find the merge request through it.
+        merge_commit_sha=mr.get("squash_commit_sha") or mr.get("merge_commit_sha"),
         base_branch=mr.get("target_branch"),
         head_branch=mr.get("source_branch"),
         changed_files=_count(mr.get("changes_count")),
@@ -302,6 +306,29 @@ def deployment_from_gitlab_release(
         source=SOURCE,
         repository=name,
         ref=tag,
+    )
+
+
+def deployment_from_gitlab_tag(
+    obj: Mapping[str, Any],
+    environment: str,
+    repository: str,
+    service: str | None = None,
+) -> Deployment:
+    """A tag (REST repository tag, or a tag_push webhook's ref and checkout sha as
+    {"name", "commit": {"id", "committed_date"}}) that marks a deployment: finished when it
+    was tagged (an annotated tag's creation), else when its commit was committed."""
+    tag = Fields(obj, "GitLab tag")
+    name = tag.text("name")
+    return Deployment(
+        service=service or repository,
+        environment=environment,
+        sha=tag.text("commit.id"),
+        finished_at=tag.first_instant("created_at", "commit.committed_date"),
+        external_id=f"{SOURCE}:{repository}/tags/{name}",
+        source=SOURCE,
+        repository=repository,
+        ref=name,
     )
 
 

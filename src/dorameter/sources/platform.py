@@ -22,6 +22,7 @@ from dorameter.errors import InvalidInput
 from dorameter.model import (
     Commit,
     Deployment,
+    DeploymentStatus,
     Incident,
     IncidentRules,
     PipelineRun,
@@ -106,6 +107,26 @@ def _parse_rule(text: str) -> DeploymentRule:
         )
     environment = (match["environment"] or "production").strip()
     return DeploymentRule(kind, match["pattern"], environment)
+
+
+def merge_deployment(
+    pull_request: PullRequest, environment: str, service: str | None = None
+) -> Deployment | None:
+    """A merged pull or merge request as a deployment, when every merge to its base branch
+    deploys (`branch:NAME`): external id <source>:<repository>/merges/<number>."""
+    if pull_request.merged_at is None or pull_request.merge_commit_sha is None:
+        return None
+    return Deployment(
+        service=service or pull_request.repository,
+        environment=environment,
+        sha=pull_request.merge_commit_sha,
+        finished_at=pull_request.merged_at,
+        external_id=f"{pull_request.source}:{pull_request.repository}/merges/{pull_request.number}",
+        source=pull_request.source,
+        repository=pull_request.repository,
+        status=DeploymentStatus.SUCCESS,
+        ref=pull_request.base_branch,
+    )
 
 
 @dataclass(frozen=True)
