@@ -27,7 +27,7 @@ TOKEN = "secret-token"
 
 @pytest.fixture
 def server() -> Iterator[tuple[FakeGitHub, str]]:
-    fake = FakeGitHub(token=TOKEN)
+    fake = FakeGitHub(token=TOKEN, page_limit=10)  # REST listings of several pages
     three_merge_styles(fake)
     busy_history(fake, pulls=30, repository="acme/billing")
     with serve(fake) as url:

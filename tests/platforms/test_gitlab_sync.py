@@ -140,6 +140,7 @@ def test_releases_and_tags(store: Store, fake: FakeGitLab) -> None:
 
 def test_ingest_gitlab_against_a_self_managed_server(fake: FakeGitLab, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    fake.page_limit = 3  # listings of several pages over HTTP
     with serve(fake) as base:
         result = subprocess.run(  # noqa: PLW1510 - the test reads returncode
             [
