@@ -162,8 +162,14 @@ class Pending:
     error: str | None = None
 
 
-def apply_events(store: Store, settings: Settings, items: Sequence[Pending]) -> dict[int, Outcome]:
-    """Apply the records of raw events (one batch, else one by one) and mark each event."""
+def apply_events(
+    store: Store, settings: Settings, items: Sequence[Pending], attribute: bool = True
+) -> dict[int, Outcome]:
+    """Apply the records of raw events (one batch, else one by one) and mark each event.
+
+    Without `attribute`, deployments are left for the caller to attribute later (the writer
+    does it at most once a second: it is the costly part and need not follow every batch).
+    """
     outcomes: dict[int, Outcome] = {}
     usable: list[Pending] = []
     for item in items:
@@ -174,18 +180,18 @@ def apply_events(store: Store, settings: Settings, items: Sequence[Pending]) -> 
         else:
             usable.append(item)
     try:
-        apply_records(store, settings, [item.records for item in usable if item.records])
+        apply_records(store, settings, [item.records for item in usable if item.records], attribute)
         outcomes.update({item.raw_id: Outcome(RawStatus.PROCESSED) for item in usable})
     except Exception:  # one bad event must not fail its batch: retry alone
         for item in usable:
-            outcomes[item.raw_id] = _apply_one(store, settings, item)
+            outcomes[item.raw_id] = _apply_one(store, settings, item, attribute)
     _mark(store, outcomes)
     return outcomes
 
 
-def _apply_one(store: Store, settings: Settings, item: Pending) -> Outcome:
+def _apply_one(store: Store, settings: Settings, item: Pending, attribute: bool) -> Outcome:
     try:
-        apply_records(store, settings, [item.records] if item.records else [])
+        apply_records(store, settings, [item.records] if item.records else [], attribute)
     except Exception as error:  # the raw event is safe: record why and go on
         message = _describe(error)
         log.warning(
@@ -215,7 +221,9 @@ def _mark(store: Store, outcomes: Mapping[int, Outcome]) -> None:
         store.mark_raw(ids, status, error)
 
 
-def apply_records(store: Store, settings: Settings, batch: Sequence[EventRecords]) -> None:
+def apply_records(
+    store: Store, settings: Settings, batch: Sequence[EventRecords], attribute: bool = True
+) -> None:
     """Write what events reported: recorded items by latest write, observed ones by time."""
     deployments = [item for records in batch for item in records.deployments]
     incidents = [item for records in batch for item in records.incidents]
@@ -236,7 +244,7 @@ def apply_records(store: Store, settings: Settings, batch: Sequence[EventRecords
     for records in batch:
         for resolution in records.resolutions:
             store.resolve_incident(resolution.incident, resolution.resolved_at)
-    if deployments:
+    if deployments and attribute:
         store.attribute_pending(settings.backfill_horizon)
 
 
@@ -275,10 +283,12 @@ def reprocess(
         report.read += 1
         chunk.append(_pending_from_raw(event, settings))
         if len(chunk) >= batch:
-            _count(report, apply_events(store, settings, chunk))
+            _count(report, apply_events(store, settings, chunk, attribute=False))
             chunk = []
     if chunk:
-        _count(report, apply_events(store, settings, chunk))
+        _count(report, apply_events(store, settings, chunk, attribute=False))
+    if report.read:
+        store.attribute_pending(settings.backfill_horizon)
     return report
 
 

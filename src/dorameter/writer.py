@@ -26,6 +26,7 @@ from dorameter.store import RawStatus, Store
 
 log = logging.getLogger("dorameter.writer")
 _TOKEN_TOUCH_EVERY = 60.0  # seconds between writes of tokens' last use
+_ATTRIBUTE_EVERY = 1.0  # seconds between attributions while deliveries keep coming
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class EventWriter:
         self._used_tokens: set[int] = set()
         self._tokens_written = 0.0
         self._lock = threading.Lock()
+        self._attribution_due = False
+        self._attributed = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -93,8 +96,14 @@ class EventWriter:
 
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
+            if self._attribution_due and self._queue.empty():
+                self._attribute()  # idle: bring attribution up to date
+            try:
+                job = self._queue.get(timeout=_ATTRIBUTE_EVERY)
+            except queue.Empty:
+                continue
             if job is None:
+                self._attribute()
                 return
             jobs = [job]
             stop = False
@@ -108,8 +117,23 @@ class EventWriter:
                     break
                 jobs.append(more)
             self._write(jobs)
+            if self._attribution_due and time.monotonic() - self._attributed >= _ATTRIBUTE_EVERY:
+                self._attribute()
             if stop:
+                self._attribute()
                 return
+
+    def _attribute(self) -> None:
+        """Work out which commits the deployments written since last time shipped."""
+        if not self._attribution_due:
+            return
+        self._attribution_due = False
+        self._attributed = time.monotonic()
+        try:
+            self._store.attribute_pending(self._settings.backfill_horizon)
+        except Exception as exc:  # the deployments stay unattributed: the next run retries
+            self._attribution_due = True
+            log.error("attribution failed: %s", " ".join(str(exc).split())[:500])
 
     def _write(self, jobs: Sequence[_Job]) -> None:
         try:
@@ -128,8 +152,10 @@ class EventWriter:
             for job, raw_id in zip(jobs, ids, strict=True)
             if raw_id is not None
         ]
+        if any(item.records and item.records.deployments for item in pending):
+            self._attribution_due = True
         try:
-            outcomes = apply_events(self._store, self._settings, pending)
+            outcomes = apply_events(self._store, self._settings, pending, attribute=False)
         except Exception as exc:  # they stay pending; the next start retries
             log.error("events not applied: %s", " ".join(str(exc).split())[:500])
             outcomes = {
