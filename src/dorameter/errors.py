@@ -49,6 +49,8 @@ class GitFailed(SourceError):
 class ApiError(SourceError):
     """A platform API (GitHub, GitLab) refused or failed a request."""
 
+    status: int | None = None  # the HTTP status of the refusal, when the API answered
+
 
 class ApiUnauthorized(ApiError):
     """The API rejected the credentials (HTTP 401)."""

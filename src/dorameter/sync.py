@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from dorameter.config import Settings
-from dorameter.errors import InvalidInput
+from dorameter.errors import ApiForbidden, ApiNotFound, InvalidInput
 from dorameter.model import IncidentRules
 from dorameter.platform_settings import RepositoryEntry
 from dorameter.sources.platform import (
@@ -83,6 +83,7 @@ class SyncReport:
     read: dict[str, int] = field(default_factory=dict)  # items read per resource
     attributed: int = 0
     notes: tuple[str, ...] = ()
+    error: str | None = None  # why the repository could not be read (the others were)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,18 @@ def sync_repositories(
     if teams:
         store.set_service_teams(teams)
     watcher = progress or NoProgress()
-    reports = [sync_repository(store, source, target.plan, watcher) for target in targets]
+    reports = []
+    for target in targets:
+        try:
+            reports.append(sync_repository(store, source, target.plan, watcher))
+        except (ApiForbidden, ApiNotFound) as error:
+            if len(targets) == 1:
+                raise
+            # One repository the token cannot read must not stop an organisation's sync.
+            plan = target.plan
+            reports.append(
+                SyncReport(source.platform, plan.repository, plan.service, error=str(error))
+            )
     attributed = store.attribute_pending(settings.backfill_horizon)
     return [replace(report, attributed=attributed) for report in reports]
 

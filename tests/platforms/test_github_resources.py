@@ -15,8 +15,10 @@ from dorameter.errors import ApiNotFound
 from dorameter.model import BotRules
 from dorameter.store import Store
 from dorameter.store.schema import deployments, incidents, pipeline_runs, pull_requests, reviews
+from dorameter.sync import Target, sync_repositories
 from tests.platforms.fake_github import T0, FakeGitHub, at, sha
 from tests.platforms.github_support import (
+    SETTINGS,
     SINCE,
     Waits,
     busy_history,
@@ -269,3 +271,33 @@ def annotated(name: str, commit: str, tagged: float, committed: float) -> dict[s
             "target": {"__typename": "Commit", "oid": commit, "committedDate": at(committed)},
         },
     }
+
+
+def test_a_repository_with_issues_turned_off_has_no_incidents(
+    store: Store, fake: FakeGitHub
+) -> None:
+    def gone(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/issues"):
+            return httpx.Response(410, json={"message": "Issues are disabled for this repo"})
+        return None
+
+    fake.fail(gone)
+    report = sync(store, source_for(fake))
+    assert report.counts.incidents.added == 0
+    assert report.counts.pull_requests.added == 3
+
+
+def test_a_repository_the_token_cannot_read_does_not_stop_the_others(
+    store: Store, fake: FakeGitHub
+) -> None:
+    busy_history(fake, pulls=10, repository="acme/billing")
+    targets = [
+        Target(plan_for()),
+        Target(plan_for(repository="acme/secret")),
+        Target(plan_for(repository="acme/billing", service="billing")),
+    ]
+    reports = sync_repositories(store, SETTINGS, source_for(fake), targets)
+
+    assert [report.error is None for report in reports] == [True, False, True]
+    assert "GitHub has nothing at https://api.github.com/repos/acme/secret" in str(reports[1].error)
+    assert reports[2].counts.pull_requests.added == 10

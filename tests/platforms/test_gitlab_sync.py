@@ -138,6 +138,18 @@ def test_releases_and_tags(store: Store, fake: FakeGitLab) -> None:
     ]
 
 
+def test_a_project_with_issues_turned_off_has_no_incidents(store: Store, fake: FakeGitLab) -> None:
+    def forbidden(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/issues"):
+            return httpx.Response(403, json={"message": "403 Forbidden"})
+        return None
+
+    fake.fail(forbidden)
+    report = sync(store, fake)
+    assert report.counts.incidents.added == 0
+    assert report.counts.deployments.added == 3
+
+
 def test_ingest_gitlab_against_a_self_managed_server(fake: FakeGitLab, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     fake.page_limit = 3  # listings of several pages over HTTP

@@ -164,6 +164,8 @@ def run_platform_ingest(
         store = open_store(settings.database_url)
         reports = sync_repositories(store, settings, source, targets, bars)
     print_summary(reports, source.api.requests)
+    if any(report.error for report in reports):
+        raise typer.Exit(1)
     return reports
 
 
@@ -287,6 +289,10 @@ def print_summary(reports: list[SyncReport], requests: int) -> None:
     for report in reports:
         for note in report.notes:
             err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        if report.error:
+            err.print(
+                f"[bold red]error:[/] {escape(report.error)}", highlight=False, soft_wrap=True
+            )
 
 
 def _changes(counts: UpsertCounts) -> str:

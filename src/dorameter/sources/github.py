@@ -29,7 +29,12 @@ from dorameter.sources.github_objects import (
     workflow_name,
 )
 from dorameter.sources.http import ApiAccess, ApiClient, RetryPolicy, WaitNotice
-from dorameter.sources.listing import branch_commits, from_history_start, resume_pages
+from dorameter.sources.listing import (
+    branch_commits,
+    from_history_start,
+    resume_pages,
+    unless_disabled,
+)
 from dorameter.sources.platform import (
     Batch,
     DeploymentKind,
@@ -263,7 +268,7 @@ class GitHubSource:
         url = f"repos/{plan.repository}/issues"
         for label in plan.incidents.labels:
             params = {"state": "all", "labels": label, "since": since, "per_page": PAGE}
-            for page in self.api.pages(url, params):
+            for page in unless_disabled(self.api.pages(url, params), 410):
                 found = [
                     incident
                     for issue in page.data

@@ -34,7 +34,12 @@ from dorameter.sources.gitlab_objects import (
     pipeline_run_from_gitlab,
 )
 from dorameter.sources.http import ApiAccess, ApiClient, RetryPolicy, WaitNotice
-from dorameter.sources.listing import branch_commits, from_history_start, resume_pages
+from dorameter.sources.listing import (
+    branch_commits,
+    from_history_start,
+    resume_pages,
+    unless_disabled,
+)
 from dorameter.sources.platform import (
     Batch,
     DeploymentKind,
@@ -297,7 +302,7 @@ class GitLabSource:
         filters = [{"issue_type": "incident"}, *labels]
         for query in filters:
             params = query | {"scope": "all", "updated_after": _after(stop), "per_page": PAGE}
-            for page in self.api.pages(url, params):
+            for page in unless_disabled(self.api.pages(url, params), 403):
                 found = [
                     incident
                     for item in page.data

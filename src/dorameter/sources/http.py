@@ -219,6 +219,11 @@ class ApiClient:
         return ApiResponse(status, data, response.headers, next_link)
 
     def _refusal(self, response: httpx.Response) -> ApiError:
+        error = self._explain(response)
+        error.status = response.status_code
+        return error
+
+    def _explain(self, response: httpx.Response) -> ApiError:
         name, where = self.access.platform, self._where(str(response.url))
         detail = _server_message(response)
         if response.status_code == 401:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from itertools import takewhile
 from typing import Any
 
+from dorameter.errors import ApiError
 from dorameter.model import Commit
 from dorameter.sources.fields import maybe_time
 from dorameter.sources.http import ApiClient, ApiResponse
@@ -51,6 +52,16 @@ def resume_pages(
     if resume.get("next"):
         return api.pages(str(resume["next"]))
     return api.pages(url, params, etag)
+
+
+def unless_disabled(pages: Iterator[ApiResponse], status: int) -> Iterator[ApiResponse]:
+    """A listing's pages, or none when the repository turned the feature off (GitHub answers
+    410 for issues that are disabled, GitLab 403)."""
+    try:
+        yield from pages
+    except ApiError as error:
+        if error.status != status:
+            raise
 
 
 def branch_commits(
