@@ -301,3 +301,23 @@ def test_a_repository_the_token_cannot_read_does_not_stop_the_others(
     assert [report.error is None for report in reports] == [True, False, True]
     assert "GitHub has nothing at https://api.github.com/repos/acme/secret" in str(reports[1].error)
     assert reports[2].counts.pull_requests.added == 10
+
+
+def test_graphql_rate_limited_answers_wait_for_the_reset(store: Store, fake: FakeGitHub) -> None:
+    answered = {"n": 0}
+
+    def limited(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "POST" and answered["n"] == 0:
+            answered["n"] += 1
+            reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(2_000_000_000)}
+            error = {"type": "RATE_LIMITED", "message": "API rate limit exceeded"}
+            return httpx.Response(200, json={"errors": [error]}, headers=reset)
+        return None
+
+    fake.fail(limited)
+    waits = Waits()
+    report = sync(store, source_for(fake, waits))
+
+    assert report.counts.pull_requests.added == 3
+    assert len(waits.slept) == 1 and waits.slept[0] > 0
+    assert waits.messages[0].startswith("GitHub rate limit reached: waiting")

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from dorameter.errors import ApiError, ApiNotFound
+from dorameter.errors import ApiError, ApiNotFound, ApiUnavailable
 from dorameter.model import PullRequest, PullRequestCommit, Review
 from dorameter.sources import github_queries as queries
 from dorameter.sources.fields import Fields, api_time, maybe_time
@@ -163,16 +163,24 @@ class GitHubGraphQL:
         self.endpoint = endpoint
 
     def _query(self, query: str, variables: Mapping[str, Any]) -> Any:
-        answer = self.api.post(self.endpoint, {"query": query, "variables": variables})
-        body = Fields(answer.data, "GitHub GraphQL answer")
-        errors = body.get("errors")
-        if errors:
+        """The query's data; GraphQL's own rate limit (200 with RATE_LIMITED) is waited out."""
+        for _ in range(self.api.policy.rate_limit_waits + 1):
+            answer = self.api.post(self.endpoint, {"query": query, "variables": variables})
+            body = Fields(answer.data, "GitHub GraphQL answer")
+            errors = body.get("errors")
+            if not errors:
+                return body.require("data")
             first = errors[0] if isinstance(errors, list) and isinstance(errors[0], Mapping) else {}
             message = first.get("message", errors)
             if first.get("type") == "NOT_FOUND":
                 raise ApiNotFound(f"GitHub: {message}: check the repository name and --api-url")
-            raise ApiError(f"GitHub GraphQL refused the query: {message}")
-        return body.require("data")
+            if first.get("type") != "RATE_LIMITED":
+                raise ApiError(f"GitHub GraphQL refused the query: {message}")
+            self.api.wait_for_reset(answer.headers)
+        raise ApiUnavailable(
+            "GitHub kept refusing GraphQL queries for its rate limit: run again later; "
+            "everything stored so far is kept"
+        )
 
     def _connection(self, query: str, path: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         found: dict[str, Any] = Fields(

@@ -141,6 +141,12 @@ class ApiClient:
             self._remember_exhaustion(response)
             return self._answer(response)
 
+    def wait_for_reset(self, headers: httpx.Headers) -> None:
+        """Wait out a rate limit an answer reported in its body (GitHub GraphQL's
+        RATE_LIMITED), until the reset its headers give."""
+        self._resume_at = None  # this is that wait
+        self._wait_for_limit(self._until_reset(headers), 1, "the next request")
+
     def _back_off(self, failures: int, url: str, what: str) -> None:
         if failures >= self.policy.attempts:
             raise ApiUnavailable(
