@@ -10,7 +10,7 @@ deployment ships").
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 
@@ -40,6 +40,11 @@ class CommitGraph:
     def __init__(self, parents: Mapping[str, Sequence[str]]) -> None:
         self._parents = parents
         self._sorted: list[str] | None = None
+
+    @classmethod
+    def from_shas(cls, shas: Iterable[str]) -> CommitGraph:
+        """A graph that only resolves names (no parents known)."""
+        return cls(dict.fromkeys(shas, ()))
 
     def __contains__(self, sha: object) -> bool:
         return sha in self._parents

@@ -61,14 +61,8 @@ def build_report(
     """Load each service's facts for the period and compute its figures."""
     environments = settings.tiers.named(Tier.PRODUCTION, store.environment_names())
     names = list(services) if services else store.service_names()
-    reports = tuple(
-        service_report(
-            store.load_delivery(name, environments, period, settings.failure.window),
-            period,
-            settings,
-        )
-        for name in names
-    )
+    deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
+    reports = tuple(service_report(delivery, period, settings) for delivery in deliveries)
     notes = (BAND_RULE_NOTES[settings.bands],) if settings.bands in BAND_RULE_NOTES else ()
     return Report(
         period=period,

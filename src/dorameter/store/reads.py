@@ -1,17 +1,18 @@
-"""Load what the metrics of one service need for a period, as model facts."""
+"""Load what the metrics of services need for a period, as model facts, for all at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from dorameter.model import ChangeFact, DeliveryData, DeploymentFact, IncidentFact, Period
-from dorameter.store.pr_links import ShippedCommit, has_pull_requests, pull_request_starts
+from dorameter.store.change_reads import load_changes, repositories_with_pull_requests
 from dorameter.store.schema import commits, deployments, incidents, services, shipped, to_micros
 from dorameter.store.writes import batched
 
@@ -52,32 +53,105 @@ class ReadQueries:
         self, service: str, environments: Sequence[str], period: Period, window: timedelta
     ) -> DeliveryData:
         """Deployments, shipped changes and incidents of a service around a period."""
+        return self.load_deliveries([service], environments, period, window)[0]
+
+    def load_deliveries(
+        self,
+        names: Sequence[str],
+        environments: Sequence[str],
+        period: Period,
+        window: timedelta,
+    ) -> list[DeliveryData]:
+        """What each named service's metrics need, read with a few queries for all of them."""
         with self.engine.connect() as connection:
-            service_id = connection.execute(
-                select(services.c.id).where(services.c.name == service)
-            ).scalar()
-            if service_id is None:
-                return DeliveryData(service, (), (), ())
-            facts = tuple(
-                replace(fact, service=service)
-                for fact in _deployments(connection, service_id, environments, period, window)
-            )
-            by_id = {fact.id: fact for fact in facts}
-            changes = _changes(connection, by_id)
-            found = tuple(
-                replace(incident, service=service)
-                for incident in _incidents(connection, service_id, period, window, by_id)
-            )
-            failed = _failed_attempts(connection, service_id, environments, period)
-            notes = _version_notes(connection, service_id, environments, period)
-            repository_ids = connection.execute(
-                select(deployments.c.repository_id)
-                .where(deployments.c.service_id == service_id)
-                .where(deployments.c.repository_id.is_not(None))
-                .distinct()
-            ).scalars()
-            with_prs = has_pull_requests(connection, repository_ids)
-        return DeliveryData(service, facts, changes, found, failed, with_prs, notes)
+            ids = _service_ids(connection, names)
+            scope = Scope(ids, environments, period, window)
+            facts, repositories = _deployments(connection, scope)
+            changes = load_changes(connection, scope.deployments_in_reach(), environments)
+            found = _incidents(connection, scope, facts)
+            failed = _failed_attempts(connection, scope)
+            missing = _missing_versions(connection, scope)
+            with_prs = _services_with_pull_requests(connection, repositories)
+        return [
+            _delivery(name, ids.get(name), facts, changes, found, failed, missing, with_prs)
+            for name in names
+        ]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The services, production environments and time range a report reads."""
+
+    names: dict[str, int]  # service name -> id
+    environments: Sequence[str]
+    period: Period
+    window: timedelta
+
+    @property
+    def service_ids(self) -> list[int]:
+        return list(self.names.values())
+
+    @property
+    def start(self) -> int:
+        return to_micros(self.period.since - self.window - _LOOKBACK)
+
+    @property
+    def end(self) -> int:
+        return to_micros(self.period.until + self.window)
+
+    def successful(self) -> ColumnElement[bool]:
+        return and_(
+            deployments.c.service_id.in_(self.service_ids),
+            deployments.c.environment.in_(self.environments),
+            deployments.c.status == "success",
+        )
+
+    def deployments_in_reach(self) -> ColumnElement[bool]:
+        return and_(
+            self.successful(),
+            deployments.c.finished_at >= self.start,
+            deployments.c.finished_at < self.end,
+        )
+
+    def in_period(self) -> ColumnElement[bool]:
+        return and_(
+            deployments.c.service_id.in_(self.service_ids),
+            deployments.c.environment.in_(self.environments),
+            deployments.c.finished_at >= to_micros(self.period.since),
+            deployments.c.finished_at < to_micros(self.period.until),
+        )
+
+
+def _service_ids(connection: Connection, names: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in batched(list(names), 500):
+        query = select(services.c.name, services.c.id).where(services.c.name.in_(chunk))
+        found.update({name: service_id for name, service_id in connection.execute(query)})
+    return found
+
+
+def _delivery(
+    name: str,
+    service_id: int | None,
+    facts: dict[int, list[DeploymentFact]],
+    changes: dict[int, list[ChangeFact]],
+    found: dict[int, list[IncidentFact]],
+    failed: dict[int, int],
+    missing: dict[int, int],
+    with_prs: set[int],
+) -> DeliveryData:
+    if service_id is None:
+        return DeliveryData(name, (), (), ())
+    own = sorted(facts.get(service_id, []), key=lambda fact: (fact.finished_at, fact.id))
+    return DeliveryData(
+        service=name,
+        deployments=tuple(own),
+        changes=tuple(changes.get(service_id, [])),
+        incidents=tuple(replace(incident, service=name) for incident in found.get(service_id, [])),
+        attempts_failed=failed.get(service_id, 0),
+        has_pr_data=service_id in with_prs,
+        notes=_version_notes(missing.get(service_id, 0)),
+    )
 
 
 def _deployment_columns() -> list[Any]:
@@ -90,34 +164,23 @@ def _deployment_columns() -> list[Any]:
         (deployments.c.rollback | deployments.c.shipped_rollback).label("went_back"),
         deployments.c.rollback_base_id,
         deployments.c.fixes,
+        deployments.c.service_id,
+        deployments.c.repository_id,
     ]
 
 
 def _deployments(
-    connection: Connection,
-    service_id: int,
-    environments: Sequence[str],
-    period: Period,
-    window: timedelta,
-) -> tuple[DeploymentFact, ...]:
-    """Successful deployments in reach of the period, rollbacks after it and their bases."""
-    base = and_(
-        deployments.c.service_id == service_id,
-        deployments.c.environment.in_(environments),
-        deployments.c.status == "success",
-    )
-    start = to_micros(period.since - window - _LOOKBACK)
-    end = to_micros(period.until + window)
-    in_reach = and_(deployments.c.finished_at >= start, deployments.c.finished_at < end)
+    connection: Connection, scope: Scope
+) -> tuple[dict[int, list[DeploymentFact]], dict[int, set[int]]]:
+    """Successful deployments in reach of the period, rollbacks after it and their bases;
+    and the repositories each service deployed from."""
     later_rollback = and_(
-        deployments.c.finished_at >= end,
+        scope.successful(),
+        deployments.c.finished_at >= scope.end,
         deployments.c.rollback | deployments.c.shipped_rollback,
     )
-    rows = list(
-        connection.execute(
-            select(*_deployment_columns()).where(base, or_(in_reach, later_rollback))
-        ).all()
-    )
+    query = select(*_deployment_columns()).where(or_(scope.deployments_in_reach(), later_rollback))
+    rows = list(connection.execute(query).all())
     known = {row.id for row in rows}
     bases = {row.rollback_base_id for row in rows if row.rollback_base_id} - known
     for chunk in batched(sorted(bases), 500):
@@ -125,8 +188,26 @@ def _deployments(
             select(*_deployment_columns()).where(deployments.c.id.in_(chunk))
         ).all()
     fixes = _resolve_fixes(connection, [row.fixes for row in rows if row.fixes])
-    facts = [_deployment_fact(row, fixes) for row in rows]
-    return tuple(sorted(facts, key=lambda fact: (fact.finished_at, fact.id)))
+    names = {service_id: name for name, service_id in scope.names.items()}
+    grouped: dict[int, list[DeploymentFact]] = {}
+    repositories: dict[int, set[int]] = {}
+    for row in rows:
+        grouped.setdefault(row.service_id, []).append(
+            _deployment_fact(row, names.get(row.service_id, ""), fixes)
+        )
+        if row.repository_id is not None:
+            repositories.setdefault(row.service_id, set()).add(row.repository_id)
+    return grouped, repositories
+
+
+def _services_with_pull_requests(
+    connection: Connection, repositories: dict[int, set[int]]
+) -> set[int]:
+    """Services that deployed (in reach) from a repository with pull requests."""
+    with_prs = repositories_with_pull_requests(
+        connection, (repository for owned in repositories.values() for repository in owned)
+    )
+    return {service for service, owned in repositories.items() if owned & with_prs}
 
 
 def _resolve_fixes(connection: Connection, names: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -148,11 +229,11 @@ def _resolve_fixes(connection: Connection, names: Sequence[str]) -> dict[str, tu
     return found
 
 
-def _deployment_fact(row: Any, fixes: dict[str, tuple[str, int]]) -> DeploymentFact:
+def _deployment_fact(row: Any, service: str, fixes: dict[str, tuple[str, int]]) -> DeploymentFact:
     kind, target = fixes.get(row.fixes, ("", 0)) if row.fixes else ("", 0)
     return DeploymentFact(
         id=row.id,
-        service="",
+        service=service,
         environment=row.environment,
         sha=row.sha,
         finished_at=row.finished_at,
@@ -164,151 +245,43 @@ def _deployment_fact(row: Any, fixes: dict[str, tuple[str, int]]) -> DeploymentF
     )
 
 
-def _changes(connection: Connection, by_id: dict[int, DeploymentFact]) -> tuple[ChangeFact, ...]:
-    """Commits shipped by the given deployments, with the deployment each revert undoes."""
-    reverted_commit = commits.alias("reverted_commit")
-    reverted_ship = shipped.alias("reverted_ship")
-    query = (
-        select(
-            shipped.c.deployment_id,
-            commits.c.sha,
-            commits.c.author_time,
-            commits.c.subject,
-            commits.c.parents,
-            commits.c.repository_id,
-            shipped.c.before_tracking,
-            reverted_ship.c.deployment_id.label("reverted_deployment"),
-        )
-        .select_from(shipped)
-        .join(commits, commits.c.id == shipped.c.commit_id)
-        .outerjoin(
-            reverted_commit,
-            and_(
-                reverted_commit.c.repository_id == commits.c.repository_id,
-                reverted_commit.c.sha == commits.c.reverts,
-            ),
-        )
-        .outerjoin(reverted_ship, reverted_ship.c.commit_id == reverted_commit.c.id)
+def _incidents(
+    connection: Connection, scope: Scope, facts: dict[int, list[DeploymentFact]]
+) -> dict[int, list[IncidentFact]]:
+    query = select(incidents).where(
+        incidents.c.service_id.in_(scope.service_ids),
+        incidents.c.started_at >= scope.start,
+        incidents.c.started_at < scope.end,
     )
-    rows = [
-        row
-        for chunk in batched(sorted(by_id), 500)
-        for row in connection.execute(query.where(shipped.c.deployment_id.in_(chunk)))
-    ]
-    chain = _same_chain(connection, {row.reverted_deployment for row in rows}, by_id)
-    starts = pull_request_starts(
-        connection,
-        [
-            ShippedCommit(row.repository_id, row.sha, row.author_time, row.subject)
-            for row in rows
-            if " " not in row.parents
-        ],
-    )
-    changes: list[ChangeFact] = []
-    for row in rows:
-        reverted = row.reverted_deployment if row.reverted_deployment in chain else None
-        changes.append(
-            ChangeFact(
-                deployment_id=row.deployment_id,
-                sha=row.sha,
-                author_time=row.author_time,
-                subject=row.subject,
-                is_merge=" " in row.parents,
-                reverted_deployment_id=reverted,
-                before_tracking=bool(row.before_tracking),
-                pr_start_time=starts.get((row.repository_id, row.sha)),
+    grouped: dict[int, list[IncidentFact]] = {}
+    for row in connection.execute(query):
+        by_id = {fact.id: fact for fact in facts.get(row.service_id, [])}
+        grouped.setdefault(row.service_id, []).append(
+            IncidentFact(
+                id=row.id,
+                service="",
+                external_id=row.external_id,
+                started_at=row.started_at,
+                resolved_at=row.resolved_at,
+                title=row.title,
+                linked_deployment_id=_incident_link(connection, row, by_id),
+                change_caused=row.change_caused,
             )
         )
-    return _one_per_commit(changes)
+    return grouped
 
 
-def _same_chain(
-    connection: Connection, candidates: set[Any], by_id: dict[int, DeploymentFact]
-) -> set[int]:
-    """The deployments among `candidates` that belong to the loaded service and environments.
-
-    A revert may undo a commit shipped long before the loaded window; that deployment is not
-    loaded but still makes the revert a remediation (rework).
-    """
-    known = {candidate for candidate in candidates if candidate in by_id}
-    unknown = sorted(candidate for candidate in candidates - known if candidate is not None)
-    if not unknown or not by_id:
-        return known
-    sample = next(iter(by_id.values()))
-    service_id = connection.execute(
-        select(deployments.c.service_id).where(deployments.c.id == sample.id)
-    ).scalar_one()
-    environments = {fact.environment for fact in by_id.values()}
-    for chunk in batched(unknown, 500):
-        known.update(
-            connection.execute(
-                select(deployments.c.id).where(
-                    deployments.c.id.in_(chunk),
-                    deployments.c.service_id == service_id,
-                    deployments.c.environment.in_(environments),
-                    deployments.c.status == "success",
-                )
-            ).scalars()
-        )
-    return known
-
-
-def _one_per_commit(changes: Iterable[ChangeFact]) -> tuple[ChangeFact, ...]:
-    """A reverted commit shipped to several environments yields several join rows; keep one."""
-    unique: dict[tuple[int, str], ChangeFact] = {}
-    for change in changes:
-        key = (change.deployment_id, change.sha)
-        if key not in unique or change.reverted_deployment_id is not None:
-            unique[key] = change
-    return tuple(unique.values())
-
-
-def _incidents(
-    connection: Connection,
-    service_id: int,
-    period: Period,
-    window: timedelta,
-    by_id: dict[int, DeploymentFact],
-) -> tuple[IncidentFact, ...]:
-    start = to_micros(period.since - window - _LOOKBACK)
-    end = to_micros(period.until + window)
-    rows = connection.execute(
-        select(incidents).where(
-            incidents.c.service_id == service_id,
-            incidents.c.started_at >= start,
-            incidents.c.started_at < end,
-        )
-    ).all()
-    links = _incident_links(connection, rows, by_id)
-    return tuple(
-        IncidentFact(
-            id=row.id,
-            service="",
-            external_id=row.external_id,
-            started_at=row.started_at,
-            resolved_at=row.resolved_at,
-            title=row.title,
-            linked_deployment_id=links.get(row.id),
-            change_caused=row.change_caused,
-        )
-        for row in rows
-    )
-
-
-def _incident_links(
-    connection: Connection, rows: Sequence[Any], by_id: dict[int, DeploymentFact]
-) -> dict[int, int]:
+def _incident_link(
+    connection: Connection, row: Any, by_id: dict[int, DeploymentFact]
+) -> int | None:
     """Resolve what an incident names (deployment id, version, shipped commit) to a deployment."""
-    by_external = {fact.external_id: fact.id for fact in by_id.values()}
-    links: dict[int, int] = {}
-    for row in rows:
-        if row.caused_by_deployment and row.caused_by_deployment in by_external:
-            links[row.id] = by_external[row.caused_by_deployment]
-        elif row.caused_by_sha:
-            found = _deployment_shipping(connection, row.caused_by_sha, by_id)
-            if found is not None:
-                links[row.id] = found
-    return links
+    if row.caused_by_deployment:
+        for fact in by_id.values():
+            if fact.external_id == row.caused_by_deployment:
+                return fact.id
+    if row.caused_by_sha:
+        return _deployment_shipping(connection, row.caused_by_sha, by_id)
+    return None
 
 
 def _deployment_shipping(
@@ -331,30 +304,25 @@ def _deployment_shipping(
     return None
 
 
-def _failed_attempts(
-    connection: Connection, service_id: int, environments: Sequence[str], period: Period
-) -> int:
-    query = select(func.count()).where(
-        deployments.c.service_id == service_id,
-        deployments.c.environment.in_(environments),
-        deployments.c.status.in_(["failure", "cancelled"]),
-        deployments.c.finished_at >= to_micros(period.since),
-        deployments.c.finished_at < to_micros(period.until),
+def _failed_attempts(connection: Connection, scope: Scope) -> dict[int, int]:
+    query = (
+        select(deployments.c.service_id, func.count())
+        .where(scope.in_period(), deployments.c.status.in_(["failure", "cancelled"]))
+        .group_by(deployments.c.service_id)
     )
-    return int(connection.execute(query).scalar_one())
+    return {service_id: int(count) for service_id, count in connection.execute(query)}
 
 
-def _version_notes(
-    connection: Connection, service_id: int, environments: Sequence[str], period: Period
-) -> tuple[str, ...]:
-    query = select(func.count()).where(
-        deployments.c.service_id == service_id,
-        deployments.c.environment.in_(environments),
-        deployments.c.version_missing,
-        deployments.c.finished_at >= to_micros(period.since),
-        deployments.c.finished_at < to_micros(period.until),
+def _missing_versions(connection: Connection, scope: Scope) -> dict[int, int]:
+    query = (
+        select(deployments.c.service_id, func.count())
+        .where(scope.in_period(), deployments.c.version_missing)
+        .group_by(deployments.c.service_id)
     )
-    missing = int(connection.execute(query).scalar_one())
+    return {service_id: int(count) for service_id, count in connection.execute(query)}
+
+
+def _version_notes(missing: int) -> tuple[str, ...]:
     if not missing:
         return ()
     return (

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from dorameter.attribution import CommitGraph
 from dorameter.errors import InvalidInput, NotFound
 from dorameter.model import Commit, Deployment, DeploymentStatus, Incident
 from dorameter.store.bulk import insert_ignoring_duplicates
@@ -137,7 +138,11 @@ class WriteQueries:
         return updated
 
     def _resolve_short_reverts(self, repository_id: int) -> None:
-        """Expand abbreviated shas named by revert messages to full ones when unambiguous."""
+        """Expand abbreviated shas named by revert messages to full ones when unambiguous.
+
+        Resolved in memory against the repository's sorted shas: a LIKE per prefix cannot use
+        the (repository_id, sha) index on either database.
+        """
         with self.engine.begin() as connection:
             short = connection.execute(
                 select(commits.c.id, commits.c.reverts).where(
@@ -145,19 +150,25 @@ class WriteQueries:
                     func.length(commits.c.reverts) < 40,
                 )
             ).all()
-            for commit_id, prefix in short:
-                matches = connection.execute(
-                    select(commits.c.sha)
-                    .where(commits.c.repository_id == repository_id)
-                    .where(commits.c.sha.startswith(prefix, autoescape=True))
-                    .limit(2)
-                ).all()
-                if len(matches) == 1:
-                    connection.execute(
-                        update(commits)
-                        .where(commits.c.id == commit_id)
-                        .values(reverts=matches[0][0])
-                    )
+            if not short:
+                return
+            shas = CommitGraph.from_shas(
+                connection.execute(
+                    select(commits.c.sha).where(commits.c.repository_id == repository_id)
+                ).scalars()
+            )
+            resolved = [
+                {"key": commit_id, "full": full}
+                for commit_id, prefix in short
+                if (full := shas.resolve(prefix)) is not None
+            ]
+            if resolved:
+                connection.execute(
+                    update(commits)
+                    .where(commits.c.id == bindparam("key"))
+                    .values(reverts=bindparam("full")),
+                    resolved,
+                )
 
     def _retry_missing_versions(self, repository_id: int) -> None:
         """New commits may contain versions that deployments named before we knew them."""

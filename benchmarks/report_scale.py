@@ -1,0 +1,162 @@
+"""How fast reports are on a large organisation, against the floor of one SQL scan.
+
+    .venv/bin/python benchmarks/report_scale.py --db sqlite:////tmp/large.db [--generate]
+        [--today 2026-11-22] [--repeat 3] [--service service-004]
+
+--generate first writes `dorameter demo --scale large` into the (empty) store and reports the
+generation and ingestion throughput. Then, best of N each, in one run:
+- the floor: one SQL statement through the bare driver returning the rows a full report
+  needs (every shipped commit of the production deployments in reach, with the columns lead
+  time reads), plus the deployments and incidents in reach;
+- `build_report` for the whole organisation and for one service;
+and prints seconds, the ratio to the floor, and the peak resident memory of each measurement
+(each runs in a fresh subprocess so the peak is its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+PERIOD_DAYS = 90
+FLOOR_SQL = """
+SELECT s.deployment_id, d.service_id, c.repository_id, c.sha, c.author_time, c.subject,
+       c.parents, c.reverts, s.before_tracking
+FROM deployments d
+JOIN shipped s ON s.deployment_id = d.id
+JOIN commits c ON c.id = s.commit_id
+WHERE d.environment = 'production' AND d.status = 'success'
+  AND d.finished_at >= :start AND d.finished_at < :end {service}
+"""
+DEPLOYMENTS_SQL = """
+SELECT * FROM deployments d WHERE d.environment = 'production' AND d.status = 'success'
+  AND d.finished_at >= :start AND d.finished_at < :end {service}
+"""
+INCIDENTS_SQL = (
+    "SELECT * FROM incidents d WHERE d.started_at >= :start AND d.started_at < :end {service}"
+)
+
+
+def micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def measure_floor(url: str, end: datetime, service: str | None) -> float:
+    """Seconds for the bare driver to return every row the report reads."""
+    engine = create_engine(url)
+    start = end - timedelta(days=PERIOD_DAYS + 2)
+    params: dict[str, Any] = {"start": micros(start), "end": micros(end + timedelta(days=1))}
+    scope = ""
+    if service:
+        scope = "AND d.service_id = (SELECT id FROM services WHERE name = :name)"
+        params["name"] = service
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        began = time.perf_counter()
+        for sql in (FLOOR_SQL, DEPLOYMENTS_SQL, INCIDENTS_SQL):
+            statement = connection.execute(text(sql.format(service=scope)), params)
+            statement.cursor.fetchall() if statement.cursor else None
+        elapsed = time.perf_counter() - began
+    engine.dispose()
+    return elapsed
+
+
+def measure_report(url: str, end: datetime, service: str | None) -> float:
+    """Seconds for build_report, as the CLI, the API and the dashboard call it."""
+    from dorameter.config import Settings
+    from dorameter.model import Period
+    from dorameter.report import build_report
+    from dorameter.store import open_store
+
+    store = open_store(url)
+    period = Period(end - timedelta(days=PERIOD_DAYS), end)
+    began = time.perf_counter()
+    report = build_report(store, Settings(database_url=url), period, [service] if service else None)
+    elapsed = time.perf_counter() - began
+    assert report.services
+    store.close()
+    return elapsed
+
+
+def child(kind: str, url: str, end: str, service: str | None) -> None:
+    """Run one measurement in this process and print seconds and peak memory as JSON."""
+    moment = datetime.fromisoformat(end)
+    seconds = (measure_floor if kind == "floor" else measure_report)(url, moment, service)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+
+
+def run_child(kind: str, url: str, end: datetime, service: str | None) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", kind, "--db", url, "--end", end.isoformat()]
+    command += ["--service", service or "-"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def best(kind: str, url: str, end: datetime, service: str | None, repeat: int) -> dict[str, float]:
+    runs = [run_child(kind, url, end, service) for _ in range(repeat)]
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def generate(url: str, today: date) -> None:
+    from dorameter.config import Settings
+    from dorameter.demo import DemoOptions, generate_demo
+    from dorameter.store import open_store
+
+    store = open_store(url)
+    began = time.perf_counter()
+    generate_demo(
+        store, Settings(database_url=url), DemoOptions(seed=7, scale="large", today=today)
+    )
+    elapsed = time.perf_counter() - began
+    counts = store.count_rows()
+    print(f"generated {counts} in {elapsed:.1f} s")
+    for table, count in counts.items():
+        print(f"  {table}: {count / elapsed:,.0f} rows/s")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
+    parser.add_argument("--today", default="2026-11-22", help="the demo's last day (exclusive)")
+    parser.add_argument("--service", default="service-004", help="the one-service report")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--generate", action="store_true", help="write the large demo first")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--end", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.db, args.end, args.service if args.service != "-" else None)
+        return
+    today = date.fromisoformat(args.today)
+    end = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    if args.generate:
+        generate(args.db, today)
+    print("| measurement | seconds | ratio to floor | peak RSS MiB |\n|---|---:|---:|---:|")
+    for label, service in (
+        ("full organisation", None),
+        (f"one service ({args.service})", args.service),
+    ):
+        floor = best("floor", args.db, end, service, args.repeat)
+        report = best("report", args.db, end, service, args.repeat)
+        print(f"| {label}: SQL floor | {floor['seconds']:.3f} | 1.00 | {floor['peak_mib']:.0f} |")
+        ratio = report["seconds"] / floor["seconds"]
+        print(
+            f"| {label}: build_report | {report['seconds']:.3f} | {ratio:.2f} "
+            f"| {report['peak_mib']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
