@@ -194,3 +194,31 @@ def test_mistakes_are_one_clear_line(
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and message in line
     assert (token or "secret") not in result.output
+
+
+def test_an_unreadable_repository_among_several_is_reported_and_exits_1(
+    server: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, api = server
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    url = f"sqlite:///{tmp_path}/s.db"
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            "github",
+            "acme/shop",
+            "acme/nope",
+            "--api-url",
+            api,
+            "--since",
+            "2026-02-01",
+            "--db",
+            url,
+        ],
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 1
+    assert "│ acme/nope " in result.stderr and "not read" in result.stderr
+    assert "error: GitHub has nothing at" in result.stderr
+    assert count(url, pull_requests) == 3  # acme/shop was read

@@ -273,16 +273,17 @@ def print_summary(reports: list[SyncReport], requests: int) -> None:
         table.add_column(column, justify="left" if column in ("Repository", "Service") else "right")
     for report in reports:
         counts = report.counts
-        table.add_row(
-            escape(report.repository),
-            escape(report.service),
+        figures = [
             f"+{counts.commits_added:,}",
             _changes(counts.pull_requests),
             _changes(counts.reviews),
             _changes(counts.deployments),
             _changes(counts.pipeline_runs),
             _changes(counts.incidents),
-        )
+        ]
+        if report.error:
+            figures = ["not read", *("-" for _ in figures[1:])]
+        table.add_row(escape(report.repository), escape(report.service), *figures)
     err.print(table)
     if reports:
         err.print(f"{reports[0].attributed:,} deployments attributed", highlight=False)
