@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
@@ -118,6 +119,9 @@ class ShippingQueries:
 
     def _attribute(self, chain: Chain, repo: RepositoryGraph, horizon: timedelta) -> int:
         with self.engine.begin() as connection:
+            chain = _locked(connection, chain)
+            if chain.since < 0:
+                return 0  # another process attributed it meanwhile
             shipped_by, current, rank = _chain_state(connection, chain, repo.graph)
             later = _chain_deployments(connection, chain, since=chain.since)
             for chunk in batched([row.id for row in later], 500):
@@ -127,6 +131,33 @@ class ShippingQueries:
             if not _has_earlier(connection, chain):
                 _mark_before_tracking(connection, chain, horizon)
         return len(results)
+
+
+_CHAIN_LOCKS = 7_246_513  # advisory lock namespace: one attributing process per chain
+
+
+def _locked(connection: Connection, chain: Chain) -> Chain:
+    """Hold the chain's lock for this transaction (PostgreSQL) and re-read what is pending.
+
+    Several processes may attribute on one PostgreSQL database; the lock serialises them per
+    chain, and the second finds nothing left to do instead of writing shipped rows twice.
+    SQLite has one writer at a time already.
+    """
+    if connection.dialect.name == "postgresql":
+        key = zlib.crc32(f"{chain.service_id}:{chain.environment}:{chain.repository_id}".encode())
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": _CHAIN_LOCKS, "key": key - 2**31},
+        )
+    since = connection.execute(
+        select(func.min(deployments.c.finished_at)).where(
+            deployments.c.service_id == chain.service_id,
+            deployments.c.environment == chain.environment,
+            deployments.c.repository_id == chain.repository_id,
+            ~deployments.c.attributed,
+        )
+    ).scalar()
+    return replace(chain, since=-1 if since is None else to_micros(since))
 
 
 def _chain_filter(chain: Chain) -> Any:

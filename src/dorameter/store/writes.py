@@ -330,7 +330,7 @@ def upsert_rows(
         row.external_id: row._mapping
         for row in connection.execute(select(table).where(table.c.external_id.in_(list(latest))))
     }
-    added = updated = unchanged = 0
+    updated = unchanged = 0
     new_rows: dict[str, dict[str, Any]] = {}
     for external_id, row in latest.items():
         old = existing.get(external_id)
@@ -350,11 +350,39 @@ def upsert_rows(
             _reset_chain_after(connection, old)
         connection.execute(update(table).where(table.c.id == old["id"]).values(**changes))
         updated += 1
+    counts = UpsertCounts(0, updated, unchanged)
     if new_rows:
-        defaults = _new_row_defaults(table)
-        connection.execute(table.insert(), [defaults | row for row in new_rows.values()])
-        added = len(new_rows)
-    return UpsertCounts(added, updated, unchanged)
+        counts += _insert_new(connection, table, new_rows, facts, keep_unset)
+    return counts
+
+
+def _insert_new(
+    connection: Connection,
+    table: Any,
+    new_rows: dict[str, dict[str, Any]],
+    facts: Sequence[str],
+    keep_unset: Sequence[str],
+) -> UpsertCounts:
+    """Insert rows new to us; one another writer inserted meanwhile is upserted instead.
+
+    Several processes (servers, ingestion workers) may write one PostgreSQL database at once:
+    ON CONFLICT waits for the other transaction and skips the row, so it is neither duplicated
+    nor an error, and the second pass applies this writer's version of it.
+    """
+    defaults = _new_row_defaults(table)
+    statement = (
+        dialect_insert(connection.engine, table)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(table.c.external_id)
+    )
+    inserted = set(
+        connection.execute(statement, [defaults | row for row in new_rows.values()]).scalars()
+    )
+    raced = [row for external_id, row in new_rows.items() if external_id not in inserted]
+    counts = UpsertCounts(added=len(inserted))
+    if raced:
+        counts += upsert_rows(connection, table, raced, facts, keep_unset)
+    return counts
 
 
 def _reset_chain_after(connection: Connection, old: Any) -> None:

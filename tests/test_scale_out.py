@@ -1,0 +1,91 @@
+"""Scale-out on PostgreSQL: several ingestion workers on one database at once.
+
+Three processes write the same demo organisation concurrently (the worst case: every record
+arrives three times at the same moment). Afterwards the store must hold exactly what one
+process writing alone produces: no record lost, none duplicated, attribution done once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from dorameter.config import Settings
+from dorameter.demo import DemoOptions, generate_demo
+from dorameter.store import open_store
+from dorameter.store.schema import (
+    commits,
+    deployments,
+    incidents,
+    pipeline_runs,
+    pull_requests,
+    reviews,
+    shipped,
+)
+from tests.conftest import POSTGRES_URL
+
+TODAY = date(2026, 11, 22)
+TABLES = {
+    "commits": commits,
+    "pull_requests": pull_requests,
+    "reviews": reviews,
+    "pipeline_runs": pipeline_runs,
+    "deployments": deployments,
+    "incidents": incidents,
+    "shipped": shipped,
+}
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs DORAMETER_TEST_POSTGRES_URL")
+
+
+def write_demo(url: str) -> None:
+    store = open_store(url)
+    generate_demo(store, Settings(database_url=url), DemoOptions(seed=11, today=TODAY))
+    store.close()
+
+
+def census(url: str) -> dict[str, object]:
+    store = open_store(url)
+    with store.engine.connect() as connection:
+        counts: dict[str, object] = {
+            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in TABLES.items()
+        }
+        counts["unattributed"] = connection.execute(
+            select(func.count()).where(~deployments.c.attributed)
+        ).scalar_one()
+        counts["shipped_per_deployment"] = sorted(
+            tuple(row)
+            for row in connection.execute(
+                select(deployments.c.external_id, func.count(shipped.c.commit_id))
+                .join(shipped, shipped.c.deployment_id == deployments.c.id)
+                .group_by(deployments.c.external_id)
+            )
+        )
+    store.close()
+    return counts
+
+
+def test_concurrent_workers_store_exactly_what_one_worker_stores(
+    store_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("scale-out is a PostgreSQL deployment")
+    open_store(store_url).close()  # migrate once before the race
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=write_demo, args=(store_url,)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=600)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+
+    alone = f"sqlite:///{tmp_path_factory.mktemp('alone') / 'alone.db'}"
+    write_demo(alone)
+
+    together, single = census(store_url), census(alone)
+    assert together["unattributed"] == 0
+    assert together == single
