@@ -12,7 +12,8 @@
      │         ├── ApiNotFound       404: no such repository, or the token cannot see it
      │         └── ApiUnavailable    5xx or network errors that outlasted every retry
      ├── StoreError            the database cannot be opened, migrated or written
-     └── NotFound              a named record (deployment, incident, ...) does not exist
+     ├── NotFound              a named record (deployment, incident, ...) does not exist
+     └── AlreadyRunning        another process is syncing the same scope right now
 
 Each edge (CLI, web) turns these into one clear message; anything else is a bug.
 """
@@ -74,3 +75,7 @@ class StoreError(DorameterError):
 
 class NotFound(DorameterError):
     """A record that was referred to does not exist."""
+
+
+class AlreadyRunning(DorameterError):
+    """Another process is syncing the same scope right now; this run left it alone."""

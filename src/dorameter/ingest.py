@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dorameter.config import Settings
-from dorameter.errors import InvalidInput
+from dorameter.errors import AlreadyRunning, InvalidInput
 from dorameter.model import (
     Commit,
     Deployment,
@@ -64,6 +64,23 @@ def ingest_git(
         raise InvalidInput("give either --tag-pattern or --deploy-branch, not both")
     repo = git.open_repository(options.path)
     name = options.service or repository_name(repo)
+    with store.exclusive(f"git:{name}") as mine:
+        if not mine:
+            raise AlreadyRunning(
+                f"another dorameter process is ingesting {name!r} right now; "
+                "this run left it alone (run again later to catch up)"
+            )
+        return _ingest_git_locked(store, settings, options, repo, name, on_commits)
+
+
+def _ingest_git_locked(
+    store: Store,
+    settings: Settings,
+    options: GitIngestOptions,
+    repo: Path,
+    name: str,
+    on_commits: CommitProgress | None,
+) -> IngestReport:
     _check_same_repository(store, repo, name)
     repository_id = store.ensure_repository(name, str(repo))
     cursor = store.read_cursor("git", name) or {}

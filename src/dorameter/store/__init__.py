@@ -13,13 +13,16 @@ from dorameter.store.database import (
 )
 from dorameter.store.events import EventLog, RawEvent, RawStatus, StoredToken
 from dorameter.store.flow import FlowWrites
+from dorameter.store.locks import LockQueries
 from dorameter.store.observed import ObservedWrites
 from dorameter.store.reads import ReadQueries
 from dorameter.store.shipping import ShippingQueries
 from dorameter.store.writes import UpsertCounts, WriteQueries
 
 
-class Store(WriteQueries, FlowWrites, ObservedWrites, EventLog, ShippingQueries, ReadQueries):
+class Store(
+    WriteQueries, FlowWrites, ObservedWrites, EventLog, ShippingQueries, ReadQueries, LockQueries
+):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
