@@ -89,3 +89,44 @@ def test_concurrent_workers_store_exactly_what_one_worker_stores(
     together, single = census(store_url), census(alone)
     assert together["unattributed"] == 0
     assert together == single
+
+
+def test_two_servers_on_one_database_store_each_event_once(store_url: str) -> None:
+    """Every event posted to both servers at once (a retrying load balancer) is stored once."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("scale-out is a PostgreSQL deployment")
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.web.test_server_process import Server, create_token
+
+    token = create_token(store_url)
+    servers = [Server(store_url), Server(store_url)]
+    for server in servers:
+        server.start()
+    documents = [
+        {"service": "shop", "sha": f"{number:07x}", "id": f"dep-{number}"} for number in range(120)
+    ]
+
+    def post(target: tuple[Server, dict[str, str]]) -> int:
+        server, document = target
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(
+            f"{server.base}/api/v1/deployments", json=document, headers=headers, timeout=30
+        )
+        return answer.status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = list(pool.map(post, [(s, d) for d in documents for s in servers]))
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert set(codes) == {202}
+    store = open_store(store_url)
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(deployments.c.external_id)).scalars().all()
+    store.close()
+    assert sorted(rows) == sorted(document["id"] for document in documents)
