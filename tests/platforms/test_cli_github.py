@@ -219,6 +219,6 @@ def test_an_unreadable_repository_among_several_is_reported_and_exits_1(
         env={"COLUMNS": "400"},
     )
     assert result.exit_code == 1
-    assert "│ acme/nope " in result.stderr and "not read" in result.stderr
+    assert "acme/nope" in result.stderr and "not read" in result.stderr
     assert "error: GitHub has nothing at" in result.stderr
     assert count(url, pull_requests) == 3  # acme/shop was read
