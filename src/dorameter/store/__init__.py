@@ -13,6 +13,7 @@ from dorameter.store.database import (
 )
 from dorameter.store.events import EventLog, RawEvent, RawStatus, StoredToken
 from dorameter.store.flow import FlowWrites
+from dorameter.store.flow_reads import FlowReads
 from dorameter.store.locks import LockQueries
 from dorameter.store.observed import ObservedWrites
 from dorameter.store.reads import ReadQueries
@@ -21,7 +22,14 @@ from dorameter.store.writes import UpsertCounts, WriteQueries
 
 
 class Store(
-    WriteQueries, FlowWrites, ObservedWrites, EventLog, ShippingQueries, ReadQueries, LockQueries
+    WriteQueries,
+    FlowWrites,
+    FlowReads,
+    ObservedWrites,
+    EventLog,
+    ShippingQueries,
+    ReadQueries,
+    LockQueries,
 ):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 

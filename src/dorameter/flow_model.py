@@ -1,0 +1,65 @@
+"""The vocabulary of flow diagnosis: merged pull requests and CI runs of a service, as loaded.
+
+Part of the model (frozen dataclasses, no I/O); kept beside model.py so that module stays a
+readable size. Reviews are carried as they are: which reviewers are bots is decided by the
+analysis with the configured patterns, so the same facts serve any settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dorameter.model import PipelineRun
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+    """One review or review comment on a pull request: who and when."""
+
+    reviewer: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class PullRequestFact:
+    """A merged pull request with the moments its flow stages start and end.
+
+    `ready_at` is when it was opened ready for review, or left draft; `deployed_at` is the finish
+    of the first successful production deployment of the service that shipped its merge commit
+    (None: not deployed yet). A missing moment leaves the stages it bounds missing, never zero.
+    """
+
+    external_id: str
+    service: str
+    number: int
+    title: str
+    author: str
+    created_at: datetime
+    ready_at: datetime
+    merged_at: datetime
+    first_commit_at: datetime | None = None
+    deployed_at: datetime | None = None
+    deployment_id: int | None = None
+    reviews: tuple[ReviewFact, ...] = ()
+    additions: int | None = None
+    deletions: int | None = None
+    was_draft: bool = False
+    labels: tuple[str, ...] = ()
+    url: str | None = None
+
+    @property
+    def size(self) -> int | None:
+        """Lines added plus deleted (None when the source did not say)."""
+        if self.additions is None and self.deletions is None:
+            return None
+        return (self.additions or 0) + (self.deletions or 0)
+
+
+@dataclass(frozen=True)
+class FlowData:
+    """Everything the flow diagnosis of one service needs for a period."""
+
+    service: str
+    pull_requests: tuple[PullRequestFact, ...] = ()  # merged in the period
+    pipeline_runs: tuple[PipelineRun, ...] = ()  # created in the period

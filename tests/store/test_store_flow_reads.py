@@ -1,0 +1,63 @@
+"""Flow facts read from the store: merged PRs with their deployment, reviews and CI runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dorameter.model import PipelineOutcome, PipelineRun, PullRequestCommit, Review, ReviewState
+from dorameter.store import Store
+from tests.store.store_support import REPOSITORY, T0, at, commit, deployment, feed, sha
+from tests.store.test_store_flow import PERIOD, pull_request
+
+
+def review(number: int, name: str, reviewer: str, hours: float) -> Review:
+    return Review(
+        f"test:{REPOSITORY}#{number}", name, "test", reviewer, ReviewState.COMMENTED, at(hours)
+    )
+
+
+def test_flow_facts_join_pull_requests_to_the_deployment_that_shipped_their_merge(
+    store: Store,
+) -> None:
+    merge = commit("m", "a", hours=1, subject="Merge pull request #1")
+    feed(
+        store,
+        [commit("a", hours=-30), merge],
+        [deployment("d1", "a", -29), deployment("d2", "m", 3), deployment("d3", "m", 5)],
+    )
+    store.upsert_pull_requests(
+        [
+            pull_request(1, "m", ready_at=at(-18), additions=30, deletions=12),
+            pull_request(2, "never-shipped", merged_at=at(2)),
+            pull_request(3, "a", merged_at=T0 - timedelta(days=9)),  # before the period
+            pull_request(4, None),  # still open
+        ]
+    )
+    store.insert_pull_request_commits([PullRequestCommit("test:shop#1", sha("p1"), at(-22))])
+    store.upsert_reviews([review(1, "r2", "grace", -10), review(1, "r1", "ci-helper[bot]", -17)])
+    store.upsert_pipeline_runs(
+        [
+            PipelineRun(
+                REPOSITORY, "run-1", "test", "ci", sha("m"), PipelineOutcome.SUCCESS, at(1)
+            ),
+            PipelineRun(
+                REPOSITORY, "run-0", "test", "ci", sha("a"), PipelineOutcome.SUCCESS, at(-100)
+            ),
+        ]
+    )
+
+    (flow,) = store.load_flows(["shop"], ["production"], PERIOD)
+    (unknown,) = store.load_flows(["nobody"], ["production"], PERIOD)
+
+    first, second = flow.pull_requests
+    assert (first.number, second.number) == (1, 2)
+    assert (first.created_at, first.ready_at, first.merged_at) == (at(-20), at(-18), at(1))
+    assert (first.first_commit_at, first.deployed_at, first.was_draft) == (at(-22), at(3), True)
+    assert [(r.reviewer, r.submitted_at) for r in first.reviews] == [
+        ("ci-helper[bot]", at(-17)),
+        ("grace", at(-10)),
+    ]
+    assert (first.size, first.labels) == (42, ("backend", "small"))
+    assert (second.deployed_at, second.deployment_id, second.ready_at) == (None, None, at(-20))
+    assert [run.external_id for run in flow.pipeline_runs] == ["run-1"]
+    assert unknown.pull_requests == () and unknown.pipeline_runs == ()
