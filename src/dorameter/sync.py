@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from dorameter.config import Settings
-from dorameter.errors import ApiForbidden, ApiNotFound, InvalidInput
+from dorameter.errors import AlreadyRunning, ApiForbidden, ApiNotFound, InvalidInput
 from dorameter.model import IncidentRules
 from dorameter.platform_settings import RepositoryEntry
 from dorameter.sources.platform import (
@@ -171,8 +171,8 @@ def sync_repositories(
     reports = []
     for target in targets:
         try:
-            reports.append(sync_repository(store, source, target.plan, watcher))
-        except (ApiForbidden, ApiNotFound) as error:
+            reports.append(_sync_alone(store, source, target.plan, watcher))
+        except (ApiForbidden, ApiNotFound, AlreadyRunning) as error:
             if len(targets) == 1:
                 raise
             # One repository the token cannot read must not stop an organisation's sync.
@@ -182,6 +182,19 @@ def sync_repositories(
             )
     attributed = store.attribute_pending(settings.backfill_horizon)
     return [replace(report, attributed=attributed) for report in reports]
+
+
+def _sync_alone(
+    store: Store, source: PlatformSource, plan: RepositoryPlan, progress: SyncProgress
+) -> SyncReport:
+    """Sync a repository unless another process (worker, server) is syncing it right now."""
+    with store.exclusive(f"{source.platform}:{plan.repository}") as mine:
+        if not mine:
+            raise AlreadyRunning(
+                f"another dorameter process is syncing {plan.repository} from "
+                f"{source.platform} right now; this run left it alone"
+            )
+        return sync_repository(store, source, plan, progress)
 
 
 def sync_repository(

@@ -89,3 +89,19 @@ def test_later_runs_read_only_what_changed(store: Store, fake: FakeGitHub) -> No
     assert later.counts.pull_requests.updated == 1
     assert later.counts.deployments.added == 1
     assert fake.counts()["GET /repos/acme/shop/deployments/N/statuses"] == 1
+
+
+def test_a_repository_another_process_is_syncing_is_left_alone(
+    store: Store, fake: FakeGitHub, store_url: str
+) -> None:
+    from dorameter.errors import AlreadyRunning
+    from dorameter.store import open_store
+
+    other = open_store(store_url)  # like another worker: its own connections
+    try:
+        with other.exclusive("github:acme/shop"), pytest.raises(AlreadyRunning):
+            sync(store, source_for(fake))
+        assert fake.requests == []  # nothing was read while the other held it
+    finally:
+        other.close()
+    assert sync(store, source_for(fake)).counts.pull_requests.added == 3
