@@ -1,0 +1,71 @@
+"""CI feedback: how long runs take and wait, how often they pass, and which are flaky.
+
+Duration is start to finish (created to finish when the start is unknown); queue time is
+created to start. The success rate counts finished runs that succeeded or failed (cancelled and
+skipped runs say nothing about the code). A flaky run is a pipeline (name) on a commit that
+failed and then passed on a later attempt or run for the same commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dorameter.metrics.stats import DurationSummary, summarize_durations
+from dorameter.model import PipelineOutcome, PipelineRun
+
+
+@dataclass(frozen=True)
+class CiFeedback:
+    """Duration, queue time, success rate and flaky runs of the CI runs of a period."""
+
+    runs: int
+    duration: DurationSummary
+    queue: DurationSummary
+    succeeded: int
+    failed: int
+    success_rate: float | None
+    flaky: int  # (pipeline, commit) pairs that failed then passed
+    flaky_share: float | None  # of the (pipeline, commit) pairs that ever failed
+
+
+def ci_feedback(runs: Sequence[PipelineRun]) -> CiFeedback:
+    """CI feedback figures of the given runs."""
+    durations, queues = [], []
+    for run in runs:
+        start = run.started_at or run.created_at
+        if run.finished_at is not None and run.finished_at >= start:
+            durations.append((run.finished_at - start).total_seconds())
+        if run.started_at is not None and run.started_at >= run.created_at:
+            queues.append((run.started_at - run.created_at).total_seconds())
+    succeeded = sum(1 for run in runs if run.outcome == PipelineOutcome.SUCCESS)
+    failed = sum(1 for run in runs if run.outcome == PipelineOutcome.FAILURE)
+    flaky, ever_failed = _flaky(runs)
+    return CiFeedback(
+        runs=len(runs),
+        duration=summarize_durations(durations),
+        queue=summarize_durations(queues),
+        succeeded=succeeded,
+        failed=failed,
+        success_rate=succeeded / (succeeded + failed) if succeeded + failed else None,
+        flaky=flaky,
+        flaky_share=flaky / ever_failed if ever_failed else None,
+    )
+
+
+def _flaky(runs: Sequence[PipelineRun]) -> tuple[int, int]:
+    """(pairs that failed then passed, pairs that ever failed), per (repository, name, sha)."""
+    history: dict[tuple[str, str, str], list[PipelineRun]] = {}
+    for run in runs:
+        history.setdefault((run.repository, run.name, run.sha), []).append(run)
+    flaky = ever_failed = 0
+    for attempts in history.values():
+        ordered = sorted(attempts, key=lambda run: (run.attempt, run.created_at))
+        outcomes = [run.outcome for run in ordered]
+        if PipelineOutcome.FAILURE not in outcomes:
+            continue
+        ever_failed += 1
+        first_failure = outcomes.index(PipelineOutcome.FAILURE)
+        if PipelineOutcome.SUCCESS in outcomes[first_failure + 1 :]:
+            flaky += 1
+    return flaky, ever_failed

@@ -1,0 +1,123 @@
+"""Where a pull request's lead time goes: coding, pickup, review and deploy (metrics.md).
+
+coding: first commit to ready for review (opened ready, or left draft); pickup: ready to the
+first review by someone other than the author and not a bot, given at or after ready (a review
+of the draft does not end the wait); review: that first review to merge; deploy: merge to the
+finish of the production deployment that shipped the merge commit. A stage that cannot be known
+is missing (None), never zero; a negative stage (clock skew) is missing too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from dorameter.flow_model import PullRequestFact
+from dorameter.metrics.stats import quantile
+from dorameter.model import BotRules
+
+
+class Stage(StrEnum):
+    """The four stages of a pull request's lead time, in order."""
+
+    CODING = "coding"
+    PICKUP = "pickup"
+    REVIEW = "review"
+    DEPLOY = "deploy"
+
+
+@dataclass(frozen=True)
+class PullRequestStages:
+    """One pull request's stage durations in seconds (None: missing) and its lead time."""
+
+    pull_request: PullRequestFact
+    coding: float | None
+    pickup: float | None
+    review: float | None
+    deploy: float | None
+
+    def duration(self, stage: Stage) -> float | None:
+        return {
+            Stage.CODING: self.coding,
+            Stage.PICKUP: self.pickup,
+            Stage.REVIEW: self.review,
+            Stage.DEPLOY: self.deploy,
+        }[stage]
+
+    @property
+    def lead_seconds(self) -> float | None:
+        """First commit to deployment (None when either end is unknown)."""
+        return _seconds(self.pull_request.first_commit_at, self.pull_request.deployed_at)
+
+    @property
+    def cycle_seconds(self) -> float | None:
+        """First commit to merge: the branch's lifetime."""
+        return _seconds(self.pull_request.first_commit_at, self.pull_request.merged_at)
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """Median, p75, p90 of one stage over the PRs where it is known, and its share of the total.
+
+    The share is the stage's median over the sum of the four stages' medians, so the shares of
+    the known stages add up to 1 and read as "where the typical PR's time goes".
+    """
+
+    stage: Stage
+    count: int
+    median_seconds: float | None
+    p75_seconds: float | None
+    p90_seconds: float | None
+    share: float | None
+
+
+def first_review_at(pull_request: PullRequestFact, bots: BotRules) -> datetime | None:
+    """The first review at or after ready by neither the author nor a bot."""
+    for review in sorted(pull_request.reviews, key=lambda item: item.submitted_at):
+        if review.submitted_at < pull_request.ready_at:
+            continue
+        if review.reviewer == pull_request.author or bots.is_bot(review.reviewer):
+            continue
+        return review.submitted_at
+    return None
+
+
+def pull_request_stages(pull_request: PullRequestFact, bots: BotRules) -> PullRequestStages:
+    """The four stage durations of one merged pull request."""
+    reviewed = first_review_at(pull_request, bots)
+    return PullRequestStages(
+        pull_request=pull_request,
+        coding=_seconds(pull_request.first_commit_at, pull_request.ready_at),
+        pickup=_seconds(pull_request.ready_at, reviewed),
+        review=_seconds(reviewed, pull_request.merged_at),
+        deploy=_seconds(pull_request.merged_at, pull_request.deployed_at),
+    )
+
+
+def summarize_stages(stages: Sequence[PullRequestStages]) -> tuple[StageSummary, ...]:
+    """Each stage's distribution over the pull requests where it is known."""
+    values = {
+        stage: sorted(v for item in stages if (v := item.duration(stage)) is not None)
+        for stage in Stage
+    }
+    medians = {stage: quantile(found, 0.5) if found else None for stage, found in values.items()}
+    total = sum(median for median in medians.values() if median is not None)
+    return tuple(
+        StageSummary(
+            stage=stage,
+            count=len(found),
+            median_seconds=medians[stage],
+            p75_seconds=quantile(found, 0.75) if found else None,
+            p90_seconds=quantile(found, 0.9) if found else None,
+            share=(medians[stage] or 0.0) / total if found and total > 0 else None,
+        )
+        for stage, found in values.items()
+    )
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None or end < start:
+        return None
+    return (end - start).total_seconds()

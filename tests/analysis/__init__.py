@@ -1,0 +1,1 @@
+"""Pure flow-diagnosis tests."""

@@ -1,0 +1,164 @@
+"""Batch size buckets, trunk-based flow, CI feedback, balance and the assembled diagnosis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dorameter.analysis.balance import KeyFigures, balance_findings
+from dorameter.analysis.batch import batch_buckets, bucket_label
+from dorameter.analysis.ci import ci_feedback
+from dorameter.analysis.diagnosis import StabilityFigures, diagnose
+from dorameter.analysis.findings import FindingKind
+from dorameter.analysis.stages import Stage, pull_request_stages
+from dorameter.analysis.trunk import trunk_flow
+from dorameter.flow_model import FlowData
+from dorameter.metrics.bands import Band
+from dorameter.metrics.change_fail_rate import RateResult
+from dorameter.metrics.frequency import FrequencyResult
+from dorameter.metrics.lead_time import LeadTimeResult
+from dorameter.metrics.recovery import RecoveryResult
+from dorameter.metrics.stats import summarize_durations
+from dorameter.model import BotRules, Period, PipelineOutcome, PipelineRun
+from tests.analysis.analysis_support import HOUR, T0, at, pr
+
+BOTS = BotRules()
+WEEK = Period(T0 - timedelta(days=1), T0 + timedelta(days=6))
+
+
+@pytest.mark.parametrize(
+    ("size", "label"),
+    [
+        (0, "1-50"),
+        (50, "1-50"),
+        (51, "51-200"),
+        (200, "51-200"),
+        (1000, "201-1000"),
+        (1001, "1001+"),
+    ],
+)
+def test_bucket_edges(size: int, label: str) -> None:
+    assert bucket_label(size) == label
+
+
+def test_batch_buckets_compare_lead_review_and_failures() -> None:
+    facts = [
+        pr(1, size=10, deployment_id=1),
+        pr(2, size=30, deployment_id=2, deployed=None),
+        pr(3, size=500, reviews=(("g", 20),), merged=30, deployed=31, deployment_id=3),
+        pr(4, size=900, deployment_id=4),
+        pr(5, size=None),
+    ]
+    buckets = {
+        b.label: b for b in batch_buckets([pull_request_stages(f, BOTS) for f in facts], {3})
+    }
+    small, large = buckets["1-50"], buckets["201-1000"]
+    assert (small.count, small.deployed, small.failed, small.fail_rate) == (2, 1, 0, 0.0)
+    assert small.lead_median_seconds == 10 * HOUR
+    assert (large.count, large.failed, large.fail_rate) == (2, 1, 0.5)
+    assert large.review_median_seconds == pytest.approx((10 + 3) / 2 * HOUR)
+    assert buckets["1001+"].count == 0 and buckets["1001+"].fail_rate is None
+
+
+def test_trunk_flow() -> None:
+    facts = [pr(1, author="ada"), pr(2, author="bo", first_commit=-100), pr(3, author="ada")]
+    flow = trunk_flow([pull_request_stages(f, BOTS) for f in facts], WEEK)
+    assert flow.branch_lifetime.median_seconds == 8 * HOUR
+    assert (flow.long_lived, flow.long_lived_share, flow.active_developers) == (1, 1 / 3, 2)
+    assert flow.merges_per_developer_per_day == pytest.approx(3 / 2 / 7)
+
+
+def run(
+    name: str, sha: str, outcome: PipelineOutcome, hours: float, attempt: int = 1
+) -> PipelineRun:
+    return PipelineRun(
+        "shop",
+        f"{name}-{sha}-{attempt}-{hours}",
+        "test",
+        name,
+        sha,
+        outcome,
+        at(hours),
+        attempt=attempt,
+        started_at=at(hours + 0.1),
+        finished_at=at(hours + 0.6),
+    )
+
+
+def test_ci_feedback_finds_flaky_runs() -> None:
+    runs = [
+        run("ci", "a", PipelineOutcome.FAILURE, 0),
+        run("ci", "a", PipelineOutcome.SUCCESS, 1, attempt=2),  # flaky: failed, then passed
+        run("ci", "b", PipelineOutcome.FAILURE, 2),  # a real failure
+        run("ci", "c", PipelineOutcome.SUCCESS, 3),
+        run("lint", "a", PipelineOutcome.CANCELLED, 4),
+    ]
+    ci = ci_feedback(runs)
+    assert (ci.runs, ci.succeeded, ci.failed, ci.flaky, ci.flaky_share) == (5, 2, 2, 1, 0.5)
+    assert ci.success_rate == 0.5
+    assert ci.duration.median_seconds == pytest.approx(0.5 * HOUR)
+    assert ci.queue.median_seconds == pytest.approx(0.1 * HOUR)
+    assert ci_feedback([]).success_rate is None
+
+
+def figures(per_day: float, lead_hours: float, failed: int, total: int) -> KeyFigures:
+    return KeyFigures(
+        frequency=FrequencyResult(total, per_day, per_day * 7, 0.5, None, (0.0, 1.0), None),
+        lead_time=LeadTimeResult(summarize_durations([lead_hours * HOUR] * 5), None, 0, 0, 0, 0),
+        change_fail_rate=RateResult(failed, total, failed / total, None, None),
+        recovery_time=RecoveryResult(summarize_durations([]), 0, None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "warned"),
+    [
+        (figures(1, 30, 2, 40), figures(2, 20, 20, 60), True),  # faster, clearly less stable
+        (figures(1, 30, 2, 40), figures(2, 20, 4, 60), False),  # faster, no clear change
+        (figures(2, 20, 2, 40), figures(1, 30, 20, 40), False),  # slower and less stable
+    ],
+)
+def test_balance_warns_only_when_speed_costs_stability(
+    before: KeyFigures, after: KeyFigures, warned: bool
+) -> None:
+    found = balance_findings(before, after)
+    assert bool(found) == warned
+    if warned:
+        assert found[0].kind == FindingKind.UNBALANCED
+        assert "change fail rate 5% -> 33%" in found[0].message
+
+
+def test_diagnosis_names_the_bottleneck_and_gives_levers() -> None:
+    facts = tuple(
+        pr(n, reviews=(("g", 30),), merged=31, deployed=80, deployment_id=n) for n in range(5)
+    )
+    runs = (
+        run("ci", "a", PipelineOutcome.FAILURE, 0),
+        run("ci", "a", PipelineOutcome.SUCCESS, 1, 2),
+    )
+    stability = StabilityFigures(
+        failed_deployments={1, 2},
+        change_fail_rate=RateResult(2, 5, 0.4, None, Band.LOW),
+        recovery_time=RecoveryResult(summarize_durations([]), 0, None),
+    )
+    diagnosis = diagnose(FlowData("shop", facts, runs), stability, WEEK, BOTS)
+    assert diagnosis.bottleneck == Stage.DEPLOY
+    assert diagnosis.stage(Stage.DEPLOY).median_seconds == 49 * HOUR
+    kinds = [finding.kind for finding in diagnosis.findings]
+    assert kinds == [
+        FindingKind.SLOW_DEPLOY,
+        FindingKind.SLOW_CI,  # a median 30 min
+        FindingKind.FLAKY_CI,
+        FindingKind.HIGH_FAIL_RATE,
+    ]
+    assert "deploying on merge" in diagnosis.findings[0].lever
+    assert len(diagnosis.slowest(2)) == 2 and diagnosis.sizes.median_seconds == 40
+
+
+def test_diagnosis_of_nothing() -> None:
+    stability = StabilityFigures(
+        (), RateResult(0, 0, None, None, None), RecoveryResult(summarize_durations([]), 0, None)
+    )
+    diagnosis = diagnose(FlowData("shop"), stability, WEEK, BOTS)
+    assert (diagnosis.pull_requests, diagnosis.bottleneck, diagnosis.findings) == (0, None, ())
