@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from dorameter.analysis.balance import KeyFigures, balance_findings
+from dorameter.analysis.diagnosis import Diagnosis, StabilityFigures, diagnose
 from dorameter.config import Settings
+from dorameter.errors import InvalidInput
+from dorameter.flow_model import FlowData, PullRequestFact
 from dorameter.metrics.bands import BAND_RULE_NOTES, Band, restore_metric, worst
 from dorameter.metrics.change_fail_rate import RateResult, change_fail_rate
 from dorameter.metrics.failures import classify_deployments
@@ -40,7 +44,14 @@ class ServiceReport:
     trend: tuple[TrendPoint, ...]
     failed_attempts: int
     failed_deployments: tuple[DeploymentOutcome, ...]
+    diagnosis: Diagnosis
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def key_figures(self) -> KeyFigures:
+        return KeyFigures(
+            self.deployment_frequency, self.lead_time, self.change_fail_rate, self.recovery_time
+        )
 
 
 @dataclass(frozen=True)
@@ -56,13 +67,27 @@ class Report:
 
 
 def build_report(
-    store: Store, settings: Settings, period: Period, services: Sequence[str] | None = None
+    store: Store,
+    settings: Settings,
+    period: Period,
+    services: Sequence[str] | None = None,
+    *,
+    team: str | None = None,
+    balance: bool = False,
 ) -> Report:
-    """Load each service's facts for the period and compute its figures."""
+    """Load each service's facts for the period and compute its figures.
+
+    With `team`, the team's services are measured as one (named after the team). With
+    `balance`, the previous period of the same length is computed too, and each diagnosis says
+    when throughput improved while stability got worse.
+    """
     environments = settings.tiers.named(Tier.PRODUCTION, store.environment_names())
-    names = list(services) if services else store.service_names()
-    deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
-    reports = tuple(service_report(delivery, period, settings) for delivery in deliveries)
+    names = _team_services(store, team) if team else list(services or store.service_names())
+    reports = _service_reports(store, settings, period, names, environments, team)
+    if balance:
+        previous = Period(period.since - (period.until - period.since), period.since)
+        before = _service_reports(store, settings, previous, names, environments, team)
+        reports = tuple(_with_balance(now, then) for now, then in zip(reports, before, strict=True))
     notes = (BAND_RULE_NOTES[settings.bands],) if settings.bands in BAND_RULE_NOTES else ()
     return Report(
         period=period,
@@ -74,8 +99,77 @@ def build_report(
     )
 
 
-def service_report(data: DeliveryData, period: Period, settings: Settings) -> ServiceReport:
-    """Pure: one service's figures from its loaded facts."""
+def _team_services(store: Store, team: str) -> list[str]:
+    owned = sorted(name for name, owner in store.service_teams().items() if owner == team)
+    if not owned:
+        raise InvalidInput(f"no service belongs to team {team!r} (teams come from the settings)")
+    return owned
+
+
+def _service_reports(
+    store: Store,
+    settings: Settings,
+    period: Period,
+    names: Sequence[str],
+    environments: Sequence[str],
+    team: str | None,
+) -> tuple[ServiceReport, ...]:
+    deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
+    flows = store.load_flows(names, environments, period)
+    if team:
+        deliveries, flows = [merge_deliveries(team, deliveries)], [merge_flows(team, flows)]
+    return tuple(
+        service_report(delivery, period, settings, flow)
+        for delivery, flow in zip(deliveries, flows, strict=True)
+    )
+
+
+def _with_balance(now: ServiceReport, then: ServiceReport) -> ServiceReport:
+    found = balance_findings(then.key_figures, now.key_figures)
+    if not found:
+        return now
+    diagnosis = replace(now.diagnosis, findings=now.diagnosis.findings + found)
+    return replace(now, diagnosis=diagnosis)
+
+
+def merge_deliveries(name: str, deliveries: Sequence[DeliveryData]) -> DeliveryData:
+    """Several services' facts as one (a team): each deployment and incident counted once."""
+    deployments = {fact.id: fact for data in deliveries for fact in data.deployments}
+    changes = {
+        (change.deployment_id, change.sha): change for data in deliveries for change in data.changes
+    }
+    incidents = {incident.id: incident for data in deliveries for incident in data.incidents}
+    return DeliveryData(
+        service=name,
+        deployments=tuple(sorted(deployments.values(), key=lambda d: (d.finished_at, d.id))),
+        changes=tuple(changes.values()),
+        incidents=tuple(incidents.values()),
+        attempts_failed=sum(data.attempts_failed for data in deliveries),
+        has_pr_data=any(data.has_pr_data for data in deliveries),
+        notes=tuple(dict.fromkeys(note for data in deliveries for note in data.notes)),
+    )
+
+
+def merge_flows(name: str, flows: Sequence[FlowData]) -> FlowData:
+    """Several services' flow facts as one: a PR or CI run shared by two counts once."""
+    pull_requests: dict[str, PullRequestFact] = {}
+    for flow in flows:
+        for item in flow.pull_requests:
+            known = pull_requests.get(item.external_id)
+            if known is None or (item.deployed_at and not known.deployed_at):
+                pull_requests[item.external_id] = item
+    runs = {run.external_id: run for flow in flows for run in flow.pipeline_runs}
+    return FlowData(
+        name,
+        tuple(sorted(pull_requests.values(), key=lambda item: item.merged_at)),
+        tuple(sorted(runs.values(), key=lambda run: run.created_at)),
+    )
+
+
+def service_report(
+    data: DeliveryData, period: Period, settings: Settings, flow: FlowData | None = None
+) -> ServiceReport:
+    """Pure: one service's figures from its loaded facts (and flow facts, for the diagnosis)."""
     year = settings.bands
     outcomes = classify_deployments(data, settings.failure)
     in_period = tuple(
@@ -109,6 +203,16 @@ def service_report(data: DeliveryData, period: Period, settings: Settings) -> Se
         trend=weekly_trends(outcomes, data.changes, period),
         failed_attempts=data.attempts_failed,
         failed_deployments=tuple(outcome for outcome in in_period if outcome.failed),
+        diagnosis=diagnose(
+            flow or FlowData(data.service),
+            StabilityFigures(
+                {outcome.deployment.id for outcome in outcomes if outcome.failed},
+                fail_rate,
+                recovery,
+            ),
+            period,
+            settings.bots,
+        ),
         notes=data.notes + _quality_notes(data, period, frequency, lead, bands),
     )
 

@@ -30,6 +30,7 @@ from dorameter.cli.common import (
     settings_for,
 )
 from dorameter.cli.demo import demo
+from dorameter.cli.diagnose import diagnose
 from dorameter.cli.platforms import ingest_github_command, ingest_gitlab_command
 from dorameter.cli.record import record_app
 from dorameter.cli.serve import reprocess, serve, token_app
@@ -208,3 +209,4 @@ def analyze(
 
 
 app.command()(demo)
+app.command()(diagnose)

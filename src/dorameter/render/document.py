@@ -10,6 +10,7 @@ from dorameter.metrics.change_fail_rate import RateResult
 from dorameter.metrics.recovery import RecoveryResult
 from dorameter.metrics.stats import DurationSummary
 from dorameter.model import DeploymentOutcome
+from dorameter.render.diagnosis_document import diagnosis_document
 from dorameter.report import Report, ServiceReport
 
 SCHEMA_VERSION = 1
@@ -62,6 +63,7 @@ def service_document(service: ServiceReport) -> dict[str, Any]:
         "trend": [
             vars(point) | {"week_start": point.week_start.isoformat()} for point in service.trend
         ],
+        "diagnosis": diagnosis_document(service.diagnosis),
         "notes": list(service.notes),
     }
 
