@@ -75,6 +75,7 @@ class ServerSettings:
     pagerduty_secret: str | None = field(default=None, repr=False)
     opsgenie_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY
+    read_auth: bool = False  # the read API, dashboard and /metrics also need an API token
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ def test_a_body_over_the_limit_is_413(
     ("method", "path", "status", "code"),
     [
         ("GET", "/nowhere", 404, "not_found"),
-        ("GET", "/api/v1/deployments", 405, "method_not_allowed"),
+        ("DELETE", "/api/v1/deployments", 405, "method_not_allowed"),
     ],
 )
 def test_routing_errors_have_the_same_shape(

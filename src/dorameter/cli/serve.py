@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -27,16 +29,31 @@ _SECRETS = (
 )
 
 
+class ReadAuth(StrEnum):
+    """Who may read the dashboard, the read API and /metrics."""
+
+    NONE = "none"
+    TOKEN = "token"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (method, path, status).")
     ] = False,
+    auth: Annotated[
+        ReadAuth,
+        typer.Option(
+            "--auth",
+            help="Reading (dashboard, read API, /metrics): open to all (none) or only with an "
+            "API token (token).",
+        ),
+    ] = ReadAuth.NONE,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Receive webhooks, CDEvents and the push API over HTTP, writing to the store."""
+    """Serve the dashboard, the read API and /metrics; receive webhooks, CDEvents, the push API."""
 
     def body() -> None:
         import uvicorn  # noqa: PLC0415 (only the server needs it)
@@ -46,6 +63,8 @@ def serve(
         if not 0 < port < 65536:
             raise InvalidInput(f"--port {port} is not a port number (1-65535)")
         settings = settings_for(config, db)
+        server = replace(settings.server, read_auth=auth is ReadAuth.TOKEN)
+        settings = replace(settings, server=server)
         store = open_store(settings.database_url)
         _configure_logging()
         _announce(settings, store.url, host, port)
@@ -75,6 +94,8 @@ def _announce(settings: Settings, store_url: str, host: str, port: int) -> None:
         enabled = getattr(settings.server, attribute) is not None
         state = "on" if enabled else f"off (set {variable})"
         err.print(f"{name} webhooks: {state}", highlight=False)
+    reading = "API token required" if settings.server.read_auth else "open (--auth token to close)"
+    err.print(f"reading: {reading}", highlight=False)
     err.print(f"listening on http://{host}:{port}", highlight=False)
 
 

@@ -6,7 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dorameter import __version__
@@ -18,6 +19,9 @@ from dorameter.web.auth import TokenCheck
 from dorameter.web.errors import install_error_handlers
 from dorameter.web.hooks import hooks_router
 from dorameter.web.intake import Intake
+from dorameter.web.prometheus import CONTENT_TYPE, exposition
+from dorameter.web.read_api import ERRORS, Filters, read_api_router
+from dorameter.web.views import ReportCache
 from dorameter.writer import EventWriter
 
 log = logging.getLogger("dorameter.web")
@@ -42,14 +46,39 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app = FastAPI(
         title="dorameter",
         version=__version__,
-        summary="Receives delivery events: webhooks, CDEvents and a push API.",
+        summary="DORA metrics: takes delivery events; serves the report, dashboard and /metrics.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN; /api is served from this server
+        redoc_url=None,
     )
     install_error_handlers(app)
     intake = Intake(settings, writer)
     token = TokenCheck(store, writer)
+    cache = ReportCache(store, settings)
+    app.state.report_cache = cache
+
+    async def reader(request: Request) -> None:
+        """Reading needs an API token only when the server was started with --auth token."""
+        if settings.server.read_auth:
+            await token(request)
+
     app.include_router(hooks_router(intake, token))
     app.include_router(api_router(intake, token))
+    app.include_router(read_api_router(store, cache, reader))
+
+    @app.get(
+        "/metrics",
+        summary="The report per service in the Prometheus text format",
+        tags=["read"],
+        dependencies=[Depends(reader)],
+        responses=ERRORS | {200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+        response_class=Response,
+    )
+    async def metrics(filters: Filters) -> Response:
+        view = await run_in_threadpool(cache.view, filters)
+        report = await run_in_threadpool(cache.report, view)
+        teams = await run_in_threadpool(cache.teams)
+        return Response(exposition(report, teams), media_type=CONTENT_TYPE)
 
     @app.get("/healthz", summary="Liveness: the server is up and its writer runs")
     async def healthz() -> dict[str, str]:
