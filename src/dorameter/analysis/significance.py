@@ -89,3 +89,22 @@ def rate_change(
         low=difference - math.hypot(p2 - second[0], first[1] - p1),
         high=difference + math.hypot(second[1] - p2, p1 - first[0]),
     )
+
+
+def count_rate_change(
+    before_count: int, before_days: float, after_count: int, after_days: float
+) -> Change | None:
+    """95% interval of the change in events per day (Wald, with half an event for a zero count
+    in the variance so that 0 against 0 is not a certain "no change")."""
+    if before_days <= 0 or after_days <= 0:
+        return None
+    r1, r2 = before_count / before_days, after_count / after_days
+    variance = max(before_count, 0.5) / before_days**2 + max(after_count, 0.5) / after_days**2
+    half = _Z95 * math.sqrt(variance)
+    difference = r2 - r1
+    return Change(
+        before=r1, after=r2, difference=difference, low=difference - half, high=difference + half
+    )
+
+
+_Z95 = 1.959964

@@ -134,6 +134,23 @@ def classify(year: str, metric: BandMetric, value: float | None) -> Band | None:
     return Band.LOW
 
 
+def next_band_target(year: str, metric: BandMetric, value: float | None) -> float | None:
+    """The edge of the next better band (the value itself when already Elite; None unbanded).
+
+    Units as in classify; a frequency edge is returned as deployments per day.
+    """
+    edges = _THRESHOLDS.get((_known_year(year), metric))
+    band = classify(year, metric, value)
+    if edges is None or band is None or value is None:
+        return None
+    order = (Band.ELITE, Band.HIGH, Band.MEDIUM, Band.LOW)
+    better = [edge for edge in edges[: order.index(band)] if not _within(metric, value, edge)]
+    if not better:
+        return value
+    edge = better[-1]
+    return DAY / edge.limit if metric in _HIGHER_IS_BETTER else edge.limit
+
+
 def _within(metric: BandMetric, value: float, edge: Edge) -> bool:
     """Whether value does not exceed an upper edge, comparing frequencies as rates."""
     if metric in _HIGHER_IS_BETTER:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _TAIL_EPSILON = 1e-17  # stop summing probability terms once they stop changing the sum
 _BISECTION_STEPS = 200
@@ -175,6 +175,8 @@ class DurationSummary:
     p90_seconds: float | None
     mean_seconds: float | None
     ci95_seconds: tuple[float, float] | None
+    # The sorted samples behind the figures (baselines keep them to test later changes).
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 def summarize_durations(seconds: Iterable[float]) -> DurationSummary:
@@ -189,4 +191,5 @@ def summarize_durations(seconds: Iterable[float]) -> DurationSummary:
         p90_seconds=quantile(values, 0.9),
         mean_seconds=math.fsum(values) / len(values),
         ci95_seconds=median_interval(values, 0.95),
+        samples=tuple(values),
     )

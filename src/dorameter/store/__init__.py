@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from dorameter.store.baselines import BaselineQueries, SavedBaseline
 from dorameter.store.database import (
     DATABASE_URL_ENV,
     create_store_engine,
@@ -30,6 +31,7 @@ class Store(
     ShippingQueries,
     ReadQueries,
     LockQueries,
+    BaselineQueries,
 ):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 
@@ -55,6 +57,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "RawEvent",
     "RawStatus",
+    "SavedBaseline",
     "Store",
     "StoredToken",
     "UpsertCounts",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -278,4 +279,32 @@ api_tokens = Table(
     Column("created_at", UtcTimestamp, nullable=False),
     Column("last_used_at", UtcTimestamp),
     Column("revoked_at", UtcTimestamp),
+)
+
+# --- 0005: baselines (saved figures with their samples) and goals ---------------------------
+
+baselines = Table(
+    "baselines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(500), nullable=False),  # "service:NAME" or "team:NAME"
+    Column("since", UtcTimestamp, nullable=False),
+    Column("until", UtcTimestamp, nullable=False),
+    Column("bands", String(10), nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("figures", Text, nullable=False),  # JSON: per metric, its counts and samples
+    UniqueConstraint("scope", "name", name="uq_baselines_scope_name"),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(500), nullable=False),
+    Column("metric", String(50), nullable=False),
+    Column("target", Float, nullable=False),
+    Column("due", UtcTimestamp),
+    Column("created_at", UtcTimestamp, nullable=False),
+    UniqueConstraint("scope", "metric", name="uq_goals_scope_metric"),
 )
