@@ -106,3 +106,20 @@ def progress(
     now = figures_of(report, report.services[0])
     rows = progress_rows(saved.figures, now, store.goals(subject.scope), settings.bands)
     return Progress(subject.scope, saved, now, rows)
+
+
+def retro_progress(
+    store: Store, report: Report, baseline: str
+) -> dict[str, tuple[ProgressRow, ...]]:
+    """Progress rows of each reported service that has a baseline of that name."""
+    rows: dict[str, tuple[ProgressRow, ...]] = {}
+    for service in report.services:
+        scope = Subject(service.service).scope
+        if baseline not in store.baseline_names(scope):
+            continue
+        saved = store.load_baseline(scope, baseline)
+        now = figures_of(report, service)
+        rows[service.service] = progress_rows(saved.figures, now, store.goals(scope), report.bands)
+    if not rows:
+        raise InvalidInput(f"no reported service has a baseline named {baseline!r}")
+    return rows

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -37,8 +38,10 @@ from dorameter.cli.record import record_app
 from dorameter.cli.serve import reprocess, serve, token_app
 from dorameter.config import Settings
 from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git
+from dorameter.progress import retro_progress
 from dorameter.render.console import print_report
 from dorameter.render.document import report_document
+from dorameter.render.retro import retro_html, retro_markdown
 from dorameter.report import Report, build_report
 from dorameter.store import Store, open_store
 
@@ -155,6 +158,13 @@ def ingest_git_command(
     guarded(body)
 
 
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
 @app.command()
 def report(
     service: Annotated[
@@ -164,16 +174,38 @@ def report(
     until: UntilOption = None,
     last: LastOption = None,
     bands: BandsOption = None,
-    output: FormatOption = OutputFormat.TABLE,
+    output: Annotated[
+        ReportFormat,
+        typer.Option("--format", help="table, json, or a retrospective file: markdown, html."),
+    ] = ReportFormat.TABLE,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="Retrospective: goal progress against this saved baseline."),
+    ] = None,
+    to_file: Annotated[
+        Path | None, typer.Option("--output", help="Write the file here \\[default: stdout].")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Print the DORA report of the stored data for a period."""
+    """Print the DORA report of the stored data for a period, or write a retrospective."""
 
     def body() -> None:
         settings = settings_for(config, db, bands)
         period = period_for(since, until, last)
-        show(build_report(open_store(settings.database_url), settings, period, service), output)
+        store = open_store(settings.database_url)
+        built = build_report(store, settings, period, service)
+        if output in (ReportFormat.TABLE, ReportFormat.JSON):
+            show(built, OutputFormat(output.value))
+            return
+        rows = retro_progress(store, built, compare) if compare else {}
+        render = retro_html if output is ReportFormat.HTML else retro_markdown
+        text = render(built, rows)
+        if to_file:
+            to_file.write_text(text, encoding="utf-8")
+            err.print(f"wrote {to_file}", highlight=False)
+        else:
+            sys.stdout.write(text)
 
     guarded(body)
 
