@@ -12,6 +12,7 @@
      │         ├── ApiNotFound       404: no such repository, or the token cannot see it
      │         └── ApiUnavailable    5xx or network errors that outlasted every retry
      ├── StoreError            the database cannot be opened, migrated or written
+     ├── NotifyFailed          a webhook refused the digest, or was unreachable after retries
      ├── NotFound              a named record (deployment, incident, ...) does not exist
      └── AlreadyRunning        another process is syncing the same scope right now
 
@@ -71,6 +72,10 @@ class ApiUnavailable(ApiError):
 
 class StoreError(DorameterError):
     """The store cannot be opened, migrated or written."""
+
+
+class NotifyFailed(DorameterError):
+    """A webhook refused a notification or could not be reached after every retry."""
 
 
 class NotFound(DorameterError):

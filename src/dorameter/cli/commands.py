@@ -33,6 +33,7 @@ from dorameter.cli.common import (
 from dorameter.cli.demo import demo
 from dorameter.cli.diagnose import diagnose
 from dorameter.cli.goals import baseline_app, goal_app, progress_command
+from dorameter.cli.notify import notify
 from dorameter.cli.platforms import ingest_github_command, ingest_gitlab_command
 from dorameter.cli.record import record_app
 from dorameter.cli.serve import reprocess, serve, token_app
@@ -246,3 +247,4 @@ app.command()(diagnose)
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(goal_app, name="goal")
 app.command("progress")(progress_command)
+app.command()(notify)
