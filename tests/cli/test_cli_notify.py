@@ -51,7 +51,7 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=lambda: found.server.serve_forever(0.05), daemon=True)
     thread.start()
     yield found
     found.server.shutdown()
