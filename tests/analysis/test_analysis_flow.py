@@ -154,6 +154,7 @@ def test_diagnosis_names_the_bottleneck_and_gives_levers() -> None:
     ]
     assert "deploying on merge" in diagnosis.findings[0].lever
     assert len(diagnosis.slowest(2)) == 2 and diagnosis.sizes.median_seconds == 40
+    assert diagnosis.deployment_sizes.count == 5  # one PR of 40 lines per deployment
 
 
 def test_diagnosis_of_nothing() -> None:
@@ -162,3 +163,17 @@ def test_diagnosis_of_nothing() -> None:
     )
     diagnosis = diagnose(FlowData("shop"), stability, WEEK, BOTS)
     assert (diagnosis.pull_requests, diagnosis.bottleneck, diagnosis.findings) == (0, None, ())
+
+
+def test_deployment_size_adds_up_the_prs_it_shipped() -> None:
+    facts = (
+        pr(1, size=10, deployment_id=7),
+        pr(2, size=30, deployment_id=7),
+        pr(3, size=500, deployment_id=8),
+        pr(4, size=99, deployed=None),
+    )
+    stability = StabilityFigures(
+        (), RateResult(0, 0, None, None, None), RecoveryResult(summarize_durations([]), 0, None)
+    )
+    sizes = diagnose(FlowData("shop", facts), stability, WEEK, BOTS).deployment_sizes
+    assert (sizes.count, sizes.median_seconds) == (2, 270)

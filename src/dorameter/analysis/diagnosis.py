@@ -43,6 +43,7 @@ class Diagnosis:
     bottleneck: Stage | None
     batch_size: tuple[BatchBucket, ...]
     sizes: DurationSummary  # lines changed per PR (the "seconds" fields hold line counts)
+    deployment_sizes: DurationSummary  # lines of the period's PRs each deployment shipped
     trunk: TrunkFlow
     ci: CiFeedback
     findings: tuple[Finding, ...]
@@ -87,12 +88,17 @@ def diagnose(
         + _stability_findings(stability)
     )
     sizes = [size for item in flow.pull_requests if (size := item.size) is not None]
+    shipped: dict[int, int] = {}
+    for item in flow.pull_requests:
+        if item.deployment_id is not None and item.size is not None:
+            shipped[item.deployment_id] = shipped.get(item.deployment_id, 0) + item.size
     return Diagnosis(
         pull_requests=len(stages),
         stages=summaries,
         bottleneck=slowest.stage if slowest else None,
         batch_size=buckets,
         sizes=summarize_durations(sizes),
+        deployment_sizes=summarize_durations(shipped.values()),
         trunk=trunk,
         ci=ci,
         findings=findings,

@@ -30,6 +30,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "bottleneck": diagnosis.bottleneck.value if diagnosis.bottleneck else None,
         "batch_size": [_bucket(bucket) for bucket in diagnosis.batch_size],
         "size_lines": _quantiles(diagnosis.sizes),
+        "deployment_size_lines": _quantiles(diagnosis.deployment_sizes),
         "trunk": {
             "branch_lifetime": _quantiles(trunk.branch_lifetime, "_seconds"),
             "long_lived": trunk.long_lived,
