@@ -16,7 +16,7 @@ from dorameter.errors import InvalidInput
 from dorameter.model import Period
 from dorameter.report import build_report
 from dorameter.store import Store, open_store
-from dorameter.store.database import DATABASE_URL_ENV, data_folder
+from dorameter.store.database import data_folder
 from dorameter.timestamps import parse_instant
 
 
@@ -36,6 +36,8 @@ def demo(
         str | None, typer.Option(help="Day the history ends (exclusive) \\[default: today, UTC].")
     ] = None,
     serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard on it.")] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port to listen on.")] = 8000,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.TABLE,
@@ -68,7 +70,10 @@ def demo(
             f"demo store: {settings.database_url} (use --db with other commands to explore it)"
         )
         if serve:
-            _serve(settings)
+            from dorameter.cli.serve import run_server  # noqa: PLC0415 (only --serve needs it)
+
+            # The demo's history ends on its day, so the dashboard link names that day.
+            run_server(settings, host, port, dashboard=f"/?until={end_day.isoformat()}")
 
     guarded(body)
 
@@ -85,10 +90,3 @@ def _generate(store: Store, settings: Settings, options: DemoOptions) -> None:
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("generating services", total=len(profiles))
         generate_demo(store, settings, options, lambda _name, _report: progress.advance(task))
-
-
-def _serve(settings: Settings) -> None:
-    raise InvalidInput(
-        f"the dashboard is not part of this version yet; explore the data with "
-        f"dorameter report --db {settings.database_url} (or set {DATABASE_URL_ENV})"
-    )

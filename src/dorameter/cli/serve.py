@@ -56,29 +56,36 @@ def serve(
     """Serve the dashboard, the read API and /metrics; receive webhooks, CDEvents, the push API."""
 
     def body() -> None:
-        import uvicorn  # noqa: PLC0415 (only the server needs it)
-
-        from dorameter.web import create_app  # noqa: PLC0415
-
         if not 0 < port < 65536:
             raise InvalidInput(f"--port {port} is not a port number (1-65535)")
         settings = settings_for(config, db)
         server = replace(settings.server, read_auth=auth is ReadAuth.TOKEN)
-        settings = replace(settings, server=server)
-        store = open_store(settings.database_url)
-        _configure_logging()
-        _announce(settings, store.url, host, port)
-        uvicorn.run(
-            create_app(settings, store),
-            host=host,
-            port=port,
-            access_log=access_log,
-            log_level="info",
-            server_header=False,
-            timeout_graceful_shutdown=10,
-        )
+        run_server(replace(settings, server=server), host, port, access_log)
 
     guarded(body)
+
+
+def run_server(
+    settings: Settings, host: str, port: int, access_log: bool = False, dashboard: str = "/"
+) -> None:
+    """Open the store, say what is on and serve until stopped."""
+    import uvicorn  # noqa: PLC0415 (only the server needs it)
+
+    from dorameter.web import create_app  # noqa: PLC0415
+
+    store = open_store(settings.database_url)
+    _configure_logging()
+    _announce(settings, store.url, host, port)
+    err.print(f"dashboard: http://{host}:{port}{dashboard}", highlight=False)
+    uvicorn.run(
+        create_app(settings, store),
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _configure_logging() -> None:

@@ -16,6 +16,7 @@ from dorameter.events import reprocess
 from dorameter.store import RawStatus, Store
 from dorameter.web.api import api_router
 from dorameter.web.auth import TokenCheck
+from dorameter.web.dashboard import mount_dashboard
 from dorameter.web.errors import install_error_handlers
 from dorameter.web.hooks import hooks_router
 from dorameter.web.intake import Intake
@@ -65,6 +66,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(hooks_router(intake, token))
     app.include_router(api_router(intake, token))
     app.include_router(read_api_router(store, cache, reader))
+    mount_dashboard(app, store, cache, reader)
 
     @app.get(
         "/metrics",

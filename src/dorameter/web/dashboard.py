@@ -1,0 +1,168 @@
+"""The dashboard: server-rendered pages over the same cached Report the read API serves.
+
+GET /                  overview: every service with its keys, bands, trend; filters in the URL
+GET /services/{name}   one service: trend per key with bands shaded, deployment timeline, incidents
+GET /teams/{name}      the overview of one team's services
+GET /api               the read API, described from /openapi.json, with forms to try it
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from dorameter.report import Report, ServiceReport
+from dorameter.store import Store
+from dorameter.store.listings import Listing, ListQuery, list_rows
+from dorameter.web.charts import (
+    TREND_KEYS,
+    TimelineFacts,
+    duration_text,
+    sparkline,
+    timeline_chart,
+    trend_chart,
+)
+from dorameter.web.read_api import Filters, Reader, service_row
+from dorameter.web.views import ReportCache, View, ViewQuery
+
+
+def _plotly_js() -> Path:
+    """The plotly.js bundle inside the installed plotly package (found without importing it)."""
+    spec = find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the plotly package is missing: reinstall dorameter")
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+
+
+PLOTLY_JS = _plotly_js()
+STATIC = Path(__file__).parent / "static"
+PERIODS = ("7d", "30d", "90d", "180d", "365d")
+RECENT_INCIDENTS = 20
+TIMELINE_ROWS = 1000
+
+
+def templates() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("dorameter.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    environment.filters["duration"] = duration_text
+    environment.filters["percent"] = lambda value: "-" if value is None else f"{value * 100:.1f}%"
+    environment.filters["number"] = lambda value: "-" if value is None else f"{value:.2f}"
+    environment.filters["chart"] = lambda spec: Markup(json.dumps(spec).replace("</", "<\\/"))
+    return environment
+
+
+def mount_dashboard(app: FastAPI, store: Store, cache: ReportCache, reader: Reader) -> None:
+    """Add the pages, the dashboard's own static files and the plotly.js the package ships."""
+    pages = templates()
+    app.include_router(_router(pages, store, cache, reader))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    guarded = [Depends(reader)]
+
+    def render(name: str, **context: Any) -> HTMLResponse:
+        return HTMLResponse(pages.get_template(name).render(**context))
+
+    async def view_and_report(query: ViewQuery) -> tuple[View, Report]:
+        view = await run_in_threadpool(cache.view, query)
+        return view, await run_in_threadpool(cache.report, view)
+
+    async def choices() -> dict[str, Any]:
+        teams = await run_in_threadpool(cache.teams)
+        environments = await run_in_threadpool(store.environment_names)
+        return {
+            "services": sorted(teams),
+            "teams": sorted({team for team in teams.values() if team}),
+            "environments": environments,
+            "periods": PERIODS,
+            "owners": teams,
+        }
+
+    async def overview_page(request: Request, query: ViewQuery, title: str) -> HTMLResponse:
+        view, report = await view_and_report(query)
+        options = await choices()
+        rows = [_overview_row(service, options["owners"]) for service in report.services]
+        return render(
+            "overview.html",
+            title=title,
+            view=view,
+            report=report,
+            rows=rows,
+            options=options,
+            path=request.url.path,
+            empty=not options["services"],
+        )
+
+    @router.get("/", dependencies=guarded)
+    async def overview(request: Request, filters: Filters) -> HTMLResponse:
+        return await overview_page(request, filters, "Overview")
+
+    @router.get("/teams/{team_name}", dependencies=guarded)
+    async def team_page(request: Request, team_name: str, filters: Filters) -> HTMLResponse:
+        query = ViewQuery(**(vars(filters) | {"team": team_name}))
+        return await overview_page(request, query, f"Team {team_name}")
+
+    @router.get("/services/{service_name}", dependencies=guarded)
+    async def service_page(request: Request, service_name: str, filters: Filters) -> HTMLResponse:
+        service = service_name
+        view, report = await view_and_report(ViewQuery(**(vars(filters) | {"service": service})))
+        figures = report.services[0]
+        facts = await run_in_threadpool(_timeline_facts, store, view, report.environments)
+        charts = [trend_chart(figures, key, report.bands) for key in TREND_KEYS]
+        options = await choices()
+        return render(
+            "service.html",
+            title=service,
+            view=view,
+            report=report,
+            service=figures,
+            charts=charts,
+            timeline=timeline_chart(figures, facts),
+            options=options,
+            incidents=facts.incidents[:RECENT_INCIDENTS],
+            path=request.url.path,
+            team=options["owners"].get(service),
+            diagnosis=getattr(figures, "diagnosis", None),
+        )
+
+    @router.get("/api", dependencies=guarded)
+    async def api_page(request: Request) -> HTMLResponse:
+        spec = request.app.openapi()
+        operations = [
+            (path, method.upper(), operation)
+            for path, methods in spec["paths"].items()
+            for method, operation in methods.items()
+        ]
+        return render("api.html", title="API", operations=operations, spec=spec, view=None)
+
+    @router.get("/vendor/plotly.min.js")
+    async def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    return router
+
+
+def _overview_row(service: ServiceReport, owners: dict[str, str | None]) -> dict[str, Any]:
+    row = service_row(service, owners.get(service.service))
+    weekly = [float(point.deployments) for point in service.trend]
+    return row | {"sparkline": sparkline(weekly), "weeks": len(weekly)}
+
+
+def _timeline_facts(store: Store, view: View, environments: tuple[str, ...]) -> TimelineFacts:
+    query = ListQuery(view.period, view.services, environments, TIMELINE_ROWS, 0)
+    deployments = list_rows(store.engine, Listing.DEPLOYMENTS, query).rows
+    incidents = list_rows(store.engine, Listing.INCIDENTS, query).rows
+    return TimelineFacts(deployments, incidents)
