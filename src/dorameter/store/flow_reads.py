@@ -120,17 +120,16 @@ def _merged_pull_requests(
 def _deployments_shipping(
     connection: Connection, rows: list[Any], service_ids: list[int], environments: Sequence[str]
 ) -> dict[tuple[int, int], tuple[int, datetime]]:
-    """(pull request id, service id) -> (deployment id, finish) of the first that shipped it."""
-    found: dict[tuple[int, int], tuple[int, datetime]] = {}
+    """(pull request id, service id) -> (deployment id, finish) of the first that shipped it.
+
+    Two steps, from the pull requests outward, with the deployment filters applied here: given
+    the service filter in SQL, SQLite starts from every deployment of the services instead.
+    """
+    merge_commits: dict[int, list[int]] = {}  # commit id -> pull request ids
     merged = [row.id for row in rows if row.merge_commit_sha]
     for chunk in batched(merged, 500):
         query = (
-            select(
-                pull_requests.c.id,
-                deployments.c.service_id,
-                deployments.c.id.label("deployment_id"),
-                deployments.c.finished_at,
-            )
+            select(pull_requests.c.id, commits.c.id.label("commit_id"))
             .select_from(pull_requests)
             .join(
                 commits,
@@ -139,19 +138,37 @@ def _deployments_shipping(
                     commits.c.sha == pull_requests.c.merge_commit_sha,
                 ),
             )
-            .join(shipped, shipped.c.commit_id == commits.c.id)
-            .join(deployments, deployments.c.id == shipped.c.deployment_id)
-            .where(
-                pull_requests.c.id.in_(chunk),
-                deployments.c.service_id.in_(service_ids),
-                deployments.c.environment.in_(environments),
-                deployments.c.status == "success",
+            .where(pull_requests.c.id.in_(chunk))
+        )
+        for pull_request_id, commit_id in connection.execute(query):
+            merge_commits.setdefault(commit_id, []).append(pull_request_id)
+    wanted_services, wanted_environments = set(service_ids), set(environments)
+    found: dict[tuple[int, int], tuple[int, datetime]] = {}
+    for chunk in batched(sorted(merge_commits), 500):
+        query = (
+            select(
+                shipped.c.commit_id,
+                deployments.c.id,
+                deployments.c.service_id,
+                deployments.c.environment,
+                deployments.c.status,
+                deployments.c.finished_at,
             )
+            .select_from(shipped)
+            .join(deployments, deployments.c.id == shipped.c.deployment_id)
+            .where(shipped.c.commit_id.in_(chunk))
         )
         for row in connection.execute(query):
-            key = (row.id, row.service_id)
-            if key not in found or row.finished_at < found[key][1]:
-                found[key] = (row.deployment_id, row.finished_at)
+            if (
+                row.service_id not in wanted_services
+                or row.environment not in wanted_environments
+                or row.status != "success"
+            ):
+                continue
+            for pull_request_id in merge_commits[row.commit_id]:
+                key = (pull_request_id, row.service_id)
+                if key not in found or row.finished_at < found[key][1]:
+                    found[key] = (row.id, row.finished_at)
     return found
 
 
