@@ -10,16 +10,17 @@ Only subprocess and the standard library: no GitPython, pygit2 or pydriller.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import IO
 
 from dorameter.errors import GitFailed, InvalidInput
 from dorameter.model import Commit
@@ -34,6 +35,7 @@ NON_HISTORY_REFS = ("refs/notes/", "refs/stash")
 LOG_FORMAT = "%H%x00%P%x00%at%x00%ct%x00%an%x00%ae%x00%s%x00%b"
 _FIELDS = 8
 _CHUNK = 1 << 18
+_READ_AHEAD = 64  # chunks read ahead of the caller: at most 16 MiB in memory
 _PROGRESS_EVERY = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -142,8 +144,8 @@ def _stream_commits(
     on_progress: Callable[[int], None] | None,
 ) -> Iterator[Commit]:
     count = 0
-    with _GitStream(repo, args, stdin) as stdout:
-        for sha, parents, at, ct, name, email, subject, body in _records(stdout):
+    with _GitStream(repo, args, stdin) as stream:
+        for sha, parents, at, ct, name, email, subject, body in _records(stream.chunks()):
             if len(sha) not in _FULL_SHA_LENGTHS:
                 raise GitFailed(f"unexpected `git log` output in {repo} near {sha[:80]!r}")
             reverts = None
@@ -167,12 +169,11 @@ def _stream_commits(
         on_progress(count)
 
 
-def _records(stdout: IO[bytes]) -> Iterator[list[bytes]]:
+def _records(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
     """Split the NUL-separated stream into groups of _FIELDS fields without reading it whole."""
     tail = b""
     fields: list[bytes] = []
-    fd = stdout.fileno()
-    while chunk := os.read(fd, _CHUNK):
+    for chunk in chunks:
         parts = (tail + chunk).split(b"\0")
         tail = parts.pop()
         if fields:
@@ -207,16 +208,21 @@ def utc_from_epoch(epoch: bytes | str) -> datetime:
 class _GitStream:
     """A running git process whose stdout is read as a stream; killed if the reader stops early.
 
-    stderr goes to a temporary file, not a pipe, so a chatty git can never block on a full pipe
-    while we read stdout.
+    A thread reads the pipe ahead of the caller (os.read releases the GIL), so git keeps
+    writing while the caller parses and stores what came before: reading and storing overlap
+    instead of taking turns. stderr goes to a temporary file, not a pipe, so a chatty git can
+    never block on a full pipe while we read stdout.
     """
 
     def __init__(self, repo: Path, args: Sequence[str], stdin: str | None) -> None:
         self.repo = repo
         self.args = args
         self.stdin = stdin
+        self.queue: queue.Queue[bytes] = queue.Queue(maxsize=_READ_AHEAD)
+        self.stop = threading.Event()
+        self.reader: threading.Thread | None = None
 
-    def __enter__(self) -> IO[bytes]:
+    def __enter__(self) -> _GitStream:
         self.stderr = tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen(
@@ -233,13 +239,40 @@ class _GitStream:
             # git reads all of stdin before it prints anything, so this cannot deadlock.
             with self.process.stdin as pipe:
                 pipe.write(self.stdin.encode())
+        self.reader = threading.Thread(target=self._pump, name="git-log-reader", daemon=True)
+        self.reader.start()
+        return self
+
+    def _pump(self) -> None:
+        """Move stdout into the queue until end of file (b"" marks the end) or stop."""
         assert self.process.stdout is not None
-        return self.process.stdout
+        fd = self.process.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, _CHUNK)
+            except OSError:
+                chunk = b""
+            while not self.stop.is_set():
+                try:
+                    self.queue.put(chunk, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not chunk or self.stop.is_set():
+                return
+
+    def chunks(self) -> Iterator[bytes]:
+        """git's output, chunk by chunk, as the reader thread received it."""
+        while chunk := self.queue.get():
+            yield chunk
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         killed = error is not None and self.process.poll() is None
         if killed:  # the reader stopped early or failed: git must not block on a full pipe
             self.process.kill()
+        self.stop.set()
+        if self.reader is not None:
+            self.reader.join()  # before the pipe closes: the thread never reads a closed fd
         assert self.process.stdout is not None
         self.process.stdout.close()
         code = self.process.wait()
