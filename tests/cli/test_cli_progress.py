@@ -62,3 +62,16 @@ def test_progress_errors(store: Store, store_url: str, arguments: list[str], mes
     result = runner.invoke(app, [*arguments, "--db", store_url])
     assert result.exit_code in (1, 2)
     assert message in result.stderr
+
+
+def test_a_team_has_its_own_baselines_and_goals(store: Store, store_url: str) -> None:
+    shop_with_pull_requests(store)
+    store.set_service_teams({"shop": "retail"})
+    run(store_url, "baseline", "save", "q1", "--team", "retail", *WINDOW)
+    run(store_url, "goal", "set", "deployment_frequency", "2/d", "--team", "retail")
+
+    found = json.loads(run(store_url, "progress", "--team", "retail", "--format", "json", *WINDOW))
+
+    assert found["scope"] == "team:retail"
+    assert found["metrics"]["deployment_frequency"]["target"] == 2.0
+    assert store.baseline_names("service:shop") == []
