@@ -132,3 +132,16 @@ def test_durations_read_well(seconds: float | None, text: str) -> None:
 def test_a_sparkline_needs_two_points() -> None:
     assert sparkline([3.0]) == ""
     assert len(sparkline([0.0, 1.0, 2.0]).split()) == 3
+
+
+def test_the_flow_diagnosis_is_drawn_when_the_report_has_one(client: TestClient) -> None:
+    html = client.get(f"/services/checkout-api?{QUARTER}").text
+    report = client.get(f"/api/v1/report?{QUARTER}&service=checkout-api").json()["services"][0]
+    flow = {name: spec for name, spec in charts(html).items() if name.startswith("flow-")}
+    if "diagnosis" not in report:
+        assert flow == {}
+        return
+    stages, sizes = flow["flow-1"], flow["flow-2"]
+    assert [trace["name"] for trace in stages["data"]] == ["coding", "pickup", "review", "deploy"]
+    assert stages["layout"]["barmode"] == "stack"
+    assert len(sizes["data"][0]["x"]) > 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -82,3 +84,17 @@ def test_labels_are_escaped_and_missing_figures_left_out(client: TestClient) -> 
 def test_an_empty_store_has_headers_only(empty_client: TestClient) -> None:
     text = empty_client.get("/metrics").text
     assert all(line.startswith("#") for line in text.splitlines())
+
+
+def test_the_grafana_dashboard_uses_only_exported_metrics(client: TestClient) -> None:
+    exported = set(re.findall(r"^# TYPE (\S+) gauge$", client.get("/metrics").text, re.M))
+    document = json.loads(
+        (Path(__file__).parents[2] / "docs" / "grafana-dashboard.json").read_text()
+    )
+    queried = {
+        name
+        for panel in document["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"dorameter_[a-z_]+", target["expr"])
+    }
+    assert queried and queried <= exported

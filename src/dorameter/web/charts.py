@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -264,3 +264,77 @@ def duration_text(seconds: float | None) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+STAGE_COLOURS = {"coding": "#1f6feb", "pickup": "#d29922", "review": "#a371f7", "deploy": "#2ea043"}
+
+
+def stage_chart(diagnosis: Any) -> dict[str, Any] | None:
+    """Median hours of each lead time stage per week of merge, stacked (None without PRs)."""
+    per_pr = getattr(diagnosis, "pull_request_stages", ())
+    if not per_pr:
+        return None
+    weeks: dict[str, dict[str, list[float]]] = {}
+    for item in per_pr:
+        merged = item.pull_request.merged_at
+        week = (merged.date() - timedelta(days=merged.weekday())).isoformat()
+        for stage in STAGE_COLOURS:
+            value = getattr(item, stage)
+            if value is not None:
+                weeks.setdefault(week, {}).setdefault(stage, []).append(value)
+    order = sorted(weeks)
+    data = [
+        {
+            "type": "bar",
+            "name": stage,
+            "x": order,
+            "y": [_median(weeks[week].get(stage, [])) for week in order],
+            "marker": {"color": colour},
+        }
+        for stage, colour in STAGE_COLOURS.items()
+    ]
+    layout = _LAYOUT | {
+        "barmode": "stack",
+        "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.2},
+        "title": {"text": "Lead time stages per week (median hours)", "font": {"size": 14}},
+    }
+    return {"data": data, "layout": layout}
+
+
+def size_chart(diagnosis: Any) -> dict[str, Any] | None:
+    """Each merged PR's size (lines changed) against its lead time in hours."""
+    points = []
+    for item in getattr(diagnosis, "pull_request_stages", ()):
+        fact = item.pull_request
+        parts = [getattr(item, stage) for stage in STAGE_COLOURS]
+        if fact.additions is None or any(part is None for part in parts):
+            continue
+        size = fact.additions + (fact.deletions or 0)
+        points.append((max(size, 1), sum(parts) / 3600, f"#{fact.number} {fact.title}"))
+    if not points:
+        return None
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "pull requests",
+        "x": [p[0] for p in points],
+        "y": [p[1] for p in points],
+        "text": [p[2] for p in points],
+        "marker": {"color": "#1f6feb", "opacity": 0.6, "size": 6},
+    }
+    layout = _LAYOUT | {
+        "title": {"text": "PR size (lines) against lead time (hours)", "font": {"size": 14}},
+        "xaxis": {"type": "log"},
+        "yaxis": {"type": "log"},
+    }
+    return {"data": [trace], "layout": layout}
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return value / 3600

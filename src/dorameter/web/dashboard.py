@@ -27,7 +27,9 @@ from dorameter.web.charts import (
     TREND_KEYS,
     TimelineFacts,
     duration_text,
+    size_chart,
     sparkline,
+    stage_chart,
     timeline_chart,
     trend_chart,
 )
@@ -122,6 +124,9 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
         figures = report.services[0]
         facts = await run_in_threadpool(_timeline_facts, store, view, report.environments)
         charts = [trend_chart(figures, key, report.bands) for key in TREND_KEYS]
+        # The flow diagnosis (issue 5) is drawn when the Report carries one.
+        diagnosis = getattr(figures, "diagnosis", None)
+        flow = [chart for chart in (stage_chart(diagnosis), size_chart(diagnosis)) if chart]
         options = await choices()
         return render(
             "service.html",
@@ -135,7 +140,8 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
             incidents=facts.incidents[:RECENT_INCIDENTS],
             path=request.url.path,
             team=options["owners"].get(service),
-            diagnosis=getattr(figures, "diagnosis", None),
+            diagnosis=diagnosis,
+            flow=flow,
         )
 
     @router.get("/api", dependencies=guarded)
