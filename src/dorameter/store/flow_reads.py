@@ -61,24 +61,39 @@ def load_flows(
     starts = _first_commits(connection, unknown_starts)
     runs = _pipeline_runs(connection, all_repositories, period)
     shipped_prs = {pull_request for pull_request, _ in shipped_by}
+    by_repository: dict[int, list[Any]] = {}
+    for row in rows:
+        by_repository.setdefault(row.repository_id, []).append(row)
+    by_id = {row.id: row for row in rows}
+    shipped_for: dict[int, list[Any]] = {}
+    for pull_request, shipping_service in shipped_by:
+        shipped_for.setdefault(shipping_service, []).append(by_id[pull_request])
+    position = {row.id: index for index, row in enumerate(rows)}
+    runs_by_repository: dict[int, list[tuple[int, PipelineRun]]] = {}
+    for index, (repository, run) in enumerate(runs):
+        runs_by_repository.setdefault(repository, []).append((index, run))
     flows = []
     for name in names:
         service_id = ids.get(name)
         if service_id is None:
             flows.append(FlowData(name))
             continue
-        facts = []
-        for row in rows:
-            deployment = shipped_by.get((row.id, service_id))
-            if deployment is None and row.repository_id not in owned.get(service_id, set()):
-                continue
-            if deployment is None and row.id in shipped_prs:
-                continue  # shipped by another service of the monorepo: not this one's change
-            facts.append(_fact(row, name, deployment, found_reviews, starts))
-        own_runs = tuple(
-            run for repository, run in runs if repository in owned.get(service_id, set())
+        mine = owned.get(service_id, set())
+        # Grouped by repository and by shipping service: linear in the rows, not services x rows.
+        candidates = {row.id: row for row in shipped_for.get(service_id, [])}
+        for repository in mine:
+            for row in by_repository.get(repository, []):
+                if row.id not in shipped_prs:  # shipped by another service: not this one's
+                    candidates.setdefault(row.id, row)
+        facts = [
+            _fact(row, name, shipped_by.get((row.id, service_id)), found_reviews, starts)
+            for row in sorted(candidates.values(), key=lambda row: position[row.id])
+        ]
+        own_runs = sorted(
+            (item for repository in mine for item in runs_by_repository.get(repository, [])),
+            key=lambda item: item[0],  # the query's order: creation time, then id
         )
-        flows.append(FlowData(name, tuple(facts), own_runs))
+        flows.append(FlowData(name, tuple(facts), tuple(run for _, run in own_runs)))
     return flows
 
 
