@@ -5,9 +5,10 @@
 
 --generate first writes `dorameter demo --scale large` into the (empty) store and reports the
 generation and ingestion throughput. Then, best of N each, in one run:
-- the floor: one SQL statement through the bare driver returning the rows a full report
-  needs (every shipped commit of the production deployments in reach, with the columns lead
-  time reads), plus the deployments and incidents in reach;
+- the floor: SQL statements through the bare driver returning the rows a full report needs:
+  every shipped commit of the production deployments in reach (with the columns lead time
+  reads), those deployments, the incidents, the pull requests merged in the period with their
+  reviews, and the CI runs (the flow diagnosis reads those);
 - `build_report` for the whole organisation and for one service;
 and prints seconds, the ratio to the floor, and the peak resident memory of each measurement
 (each runs in a fresh subprocess so the peak is its own).
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -40,6 +42,14 @@ DEPLOYMENTS_SQL = """
 SELECT * FROM deployments d WHERE d.environment = 'production' AND d.status = 'success'
   AND d.finished_at >= :start AND d.finished_at < :end {service}
 """
+PULL_REQUESTS_SQL = """
+SELECT p.*, r.reviewer, r.state, r.submitted_at FROM pull_requests p
+LEFT JOIN reviews r ON r.pull_request = p.external_id
+WHERE p.merged_at >= :start AND p.merged_at < :end {repositories}
+"""
+PIPELINE_RUNS_SQL = """
+SELECT * FROM pipeline_runs p WHERE p.created_at >= :start AND p.created_at < :end {repositories}
+"""
 INCIDENTS_SQL = (
     "SELECT * FROM incidents d WHERE d.started_at >= :start AND d.started_at < :end {service}"
 )
@@ -54,16 +64,27 @@ def measure_floor(url: str, end: datetime, service: str | None) -> float:
     engine = create_engine(url)
     start = end - timedelta(days=PERIOD_DAYS + 2)
     params: dict[str, Any] = {"start": micros(start), "end": micros(end + timedelta(days=1))}
-    scope = ""
+    scope = repositories = ""
     if service:
         scope = "AND d.service_id = (SELECT id FROM services WHERE name = :name)"
+        repositories = (
+            "AND p.repository_id IN (SELECT repository_id FROM deployments d "
+            "JOIN services s ON s.id = d.service_id WHERE s.name = :name)"
+        )
         params["name"] = service
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
         assert raw is not None
         began = time.perf_counter()
-        for sql in (FLOOR_SQL, DEPLOYMENTS_SQL, INCIDENTS_SQL):
-            statement = connection.execute(text(sql.format(service=scope)), params)
+        for sql in (
+            FLOOR_SQL,
+            DEPLOYMENTS_SQL,
+            INCIDENTS_SQL,
+            PULL_REQUESTS_SQL,
+            PIPELINE_RUNS_SQL,
+        ):
+            query = sql.format(service=scope, repositories=repositories)
+            statement = connection.execute(text(query), params)
             statement.cursor.fetchall() if statement.cursor else None
         elapsed = time.perf_counter() - began
     engine.dispose()
@@ -91,8 +112,17 @@ def child(kind: str, url: str, end: str, service: str | None) -> None:
     """Run one measurement in this process and print seconds and peak memory as JSON."""
     moment = datetime.fromisoformat(end)
     seconds = (measure_floor if kind == "floor" else measure_report)(url, moment, service)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_resident_mib()
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+
+
+def peak_resident_mib() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's peak
+    across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(kind: str, url: str, end: datetime, service: str | None) -> dict[str, float]:
@@ -120,9 +150,8 @@ def generate(url: str, today: date) -> None:
     )
     elapsed = time.perf_counter() - began
     counts = store.count_rows()
-    print(f"generated {counts} in {elapsed:.1f} s")
-    for table, count in counts.items():
-        print(f"  {table}: {count / elapsed:,.0f} rows/s")
+    print(f"generated and ingested {counts} in {elapsed:.1f} s")
+    print(f"  {sum(counts.values()) / elapsed:,.0f} commits, deployments and incidents per second")
     store.close()
 
 
