@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -191,4 +192,15 @@ def test_reports_are_cached_until_new_data_arrives(
     )
     after = client.get(url).json()["services"][0]["deployment_frequency"]["count"]
     assert after == before + 1
+    assert cache.misses == misses + 1
+
+
+def test_concurrent_requests_for_one_view_build_its_report_once(client: TestClient) -> None:
+    cache: views.ReportCache = client.app.state.report_cache  # type: ignore[attr-defined]
+    cache.invalidate()
+    misses = cache.misses
+    url = f"/api/v1/report?{QUARTER}&team=payments"
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _n: client.get(url), range(4)))
+    assert {answer.status_code for answer in answers} == {200}
     assert cache.misses == misses + 1

@@ -127,6 +127,7 @@ class ReportCache:
         self._settings = settings
         self._lock = threading.Lock()
         self._reports: OrderedDict[tuple[object, ...], Report] = OrderedDict()
+        self._building: dict[tuple[object, ...], threading.Lock] = {}
         self._version: tuple[int, ...] | None = None
         self._checked = 0.0
         self.hits = 0
@@ -139,22 +140,35 @@ class ReportCache:
         return resolve_view(query, self.teams(), datetime.now(UTC))
 
     def report(self, view: View) -> Report:
-        """The Report of a view, computed once per data version."""
+        """The Report of a view, computed once per data version (concurrent askers wait for it)."""
         self._refresh_version()
+        cached = self._cached(view.key)
+        if cached is not None:
+            return cached
         with self._lock:
-            cached = self._reports.get(view.key)
+            building = self._building.setdefault(view.key, threading.Lock())
+        with building:
+            # Whoever held the lock before has built it: a second request does not build again.
+            cached = self._cached(view.key)
             if cached is not None:
-                self._reports.move_to_end(view.key)
-                self.hits += 1
                 return cached
-        settings = environment_settings(self._settings, view.environment)
-        report = build_report(self._store, settings, view.period, view.services)
-        with self._lock:
-            self.misses += 1
-            self._reports[view.key] = report
-            while len(self._reports) > CACHED_REPORTS:
-                self._reports.popitem(last=False)
+            settings = environment_settings(self._settings, view.environment)
+            report = build_report(self._store, settings, view.period, view.services)
+            with self._lock:
+                self.misses += 1
+                self._reports[view.key] = report
+                self._building.pop(view.key, None)
+                while len(self._reports) > CACHED_REPORTS:
+                    self._reports.popitem(last=False)
         return report
+
+    def _cached(self, key: tuple[object, ...]) -> Report | None:
+        with self._lock:
+            cached = self._reports.get(key)
+            if cached is not None:
+                self._reports.move_to_end(key)
+                self.hits += 1
+            return cached
 
     def invalidate(self) -> None:
         with self._lock:
