@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from dorameter.analysis.progress import GoalMetric
+from dorameter.config import Settings
 from dorameter.metrics.bands import Band, BandMetric
+from dorameter.model import Period
+from dorameter.progress import Subject, save_baseline, set_goal
+from dorameter.store import Store
 from dorameter.web.charts import band_regions, duration_text, sparkline
-from tests.dashboard.conftest import QUARTER
+from tests.dashboard.conftest import END, QUARTER
 
 
 def charts(html: str) -> dict[str, dict[str, Any]]:
@@ -145,3 +151,22 @@ def test_the_flow_diagnosis_is_drawn_when_the_report_has_one(client: TestClient)
     assert [trace["name"] for trace in stages["data"]] == ["coding", "pickup", "review", "deploy"]
     assert stages["layout"]["barmode"] == "stack"
     assert len(sizes["data"][0]["x"]) > 0
+
+
+def test_the_service_page_shows_goal_progress_against_the_baseline(
+    client: TestClient, demo_store: Store
+) -> None:
+    assert 'id="no-baseline"' in client.get(f"/services/billing?{QUARTER}").text
+    settings = Settings(database_url="")
+    before = Period(END - timedelta(days=270), END - timedelta(days=180))
+    save_baseline(demo_store, settings, before, Subject("billing"), "then")
+    set_goal(
+        demo_store, settings, before, Subject("billing"), (GoalMetric.LEAD_TIME, 86400.0, None)
+    )
+    html = client.get(f"/services/billing?{QUARTER}").text
+    assert 'id="goals"' in html and "baseline then" in html
+    rows = re.findall(r'<tr data-metric="([a-z_]+)">', html)
+    assert rows == [metric.value for metric in GoalMetric]
+    lead = html.split('<tr data-metric="lead_time">')[1].split("</tr>")[0]
+    assert "<td>24.0 h</td>" in lead  # the goal's target
+    assert "not yet" in lead

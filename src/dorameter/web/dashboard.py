@@ -9,6 +9,7 @@ GET /api               the read API, described from /openapi.json, with forms to
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from dorameter.analysis.progress import GoalMetric, ProgressRow, progress_rows
+from dorameter.progress import Subject, figures_of
 from dorameter.report import Report, ServiceReport
-from dorameter.store import Store
+from dorameter.store import SavedBaseline, Store
 from dorameter.store.listings import Listing, ListQuery, list_rows
 from dorameter.web.charts import (
     TREND_KEYS,
@@ -58,6 +61,7 @@ def templates() -> Environment:
         autoescape=select_autoescape(["html"]),
     )
     environment.filters["duration"] = duration_text
+    environment.globals["metric_value"] = metric_value
     environment.filters["percent"] = lambda value: "-" if value is None else f"{value * 100:.1f}%"
     environment.filters["number"] = lambda value: "-" if value is None else f"{value:.2f}"
     environment.filters["chart"] = lambda spec: Markup(json.dumps(spec).replace("</", "<\\/"))
@@ -128,8 +132,10 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
         diagnosis = getattr(figures, "diagnosis", None)
         flow = [chart for chart in (stage_chart(diagnosis), size_chart(diagnosis)) if chart]
         options = await choices()
+        goals = await run_in_threadpool(_goal_progress, store, report, figures)
         return render(
             "service.html",
+            goals=goals,
             title=service,
             view=view,
             report=report,
@@ -165,6 +171,34 @@ def _overview_row(service: ServiceReport, owners: dict[str, str | None]) -> dict
     row = service_row(service, owners.get(service.service))
     weekly = [float(point.deployments) for point in service.trend]
     return row | {"sparkline": sparkline(weekly), "weeks": len(weekly)}
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """A service's newest baseline against the period shown, with its goals."""
+
+    baseline: SavedBaseline
+    rows: tuple[ProgressRow, ...]
+
+
+def _goal_progress(store: Store, report: Report, service: ServiceReport) -> GoalProgress | None:
+    scope = Subject(service.service).scope
+    if not store.baseline_names(scope):
+        return None
+    saved = store.load_baseline(scope)
+    now = figures_of(report, service)
+    return GoalProgress(saved, progress_rows(saved.figures, now, store.goals(scope), report.bands))
+
+
+def metric_value(metric: GoalMetric, value: float | None) -> str:
+    """A goal metric's value in its unit: per day, a duration, or a share."""
+    if value is None:
+        return "-"
+    if metric is GoalMetric.DEPLOYMENT_FREQUENCY:
+        return f"{value:.2f}/day"
+    if metric in (GoalMetric.LEAD_TIME, GoalMetric.RECOVERY_TIME):
+        return duration_text(value)
+    return f"{value * 100:.1f}%"
 
 
 def _timeline_facts(store: Store, view: View, environments: tuple[str, ...]) -> TimelineFacts:
