@@ -128,12 +128,13 @@ def test_the_service_page_draws_its_charts(page: Any, base: str) -> None:
 
 def test_filters_change_the_url_and_the_figures(page: Any, base: str) -> None:
     page.goto(f"{base}/?{QUARTER}")
-    before = page.locator("#overview tbody tr").count()
+    before = page.locator("#overview tr[data-service]").count()
     page.select_option("select[name=team]", "checkout")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**team=checkout**")
     assert "service=" not in page.url  # empty filters stay out of the URL
-    assert page.locator("#overview tbody tr").count() == 2 < before
+    assert page.locator("#overview tr[data-service]").count() == 2 < before
+    assert page.locator("#team-total").is_visible()
     page.select_option("select[name=last]", "7d")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**last=7d**")

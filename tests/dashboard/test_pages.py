@@ -170,3 +170,12 @@ def test_the_service_page_shows_goal_progress_against_the_baseline(
     lead = html.split('<tr data-metric="lead_time">')[1].split("</tr>")[0]
     assert "<td>24.0 h</td>" in lead  # the goal's target
     assert "not yet" in lead
+
+
+def test_the_team_page_leads_with_the_team_measured_as_one(client: TestClient) -> None:
+    html = client.get(f"/teams/checkout?{QUARTER}").text
+    total = html.split('<tr id="team-total" data-team="checkout">')[1].split("</tr>")[0]
+    services = client.get(f"/api/v1/services?{QUARTER}&team=checkout").json()["items"]
+    per_day = sum(service["deployments_per_day"] for service in services)
+    assert f"{per_day:.2f}" in total
+    assert 'id="team-total"' not in client.get(f"/?{QUARTER}").text

@@ -101,6 +101,10 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
         view, report = await view_and_report(query)
         options = await choices()
         rows = [_overview_row(service, options["owners"]) for service in report.services]
+        pooled = None
+        if query.team and not query.service:
+            team = await run_in_threadpool(cache.team_report, view, query.team)
+            pooled = _overview_row(team.services[0], {})
         return render(
             "overview.html",
             title=title,
@@ -110,6 +114,7 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
             options=options,
             path=request.url.path,
             empty=not options["services"],
+            pooled=pooled,
         )
 
     @router.get("/", dependencies=guarded)

@@ -141,23 +141,34 @@ class ReportCache:
 
     def report(self, view: View) -> Report:
         """The Report of a view, computed once per data version (concurrent askers wait for it)."""
+        return self._report(view, None)
+
+    def team_report(self, view: View, team: str) -> Report:
+        """The report of a team's services measured as one (one entry, named after the team)."""
+        return self._report(view, team)
+
+    def _report(self, view: View, team: str | None) -> Report:
         self._refresh_version()
-        cached = self._cached(view.key)
+        key = (*view.key, team)
+        cached = self._cached(key)
         if cached is not None:
             return cached
         with self._lock:
-            building = self._building.setdefault(view.key, threading.Lock())
+            building = self._building.setdefault(key, threading.Lock())
         with building:
             # Whoever held the lock before has built it: a second request does not build again.
-            cached = self._cached(view.key)
+            cached = self._cached(key)
             if cached is not None:
                 return cached
             settings = environment_settings(self._settings, view.environment)
-            report = build_report(self._store, settings, view.period, view.services)
+            if team is None:
+                report = build_report(self._store, settings, view.period, view.services)
+            else:
+                report = build_report(self._store, settings, view.period, team=team)
             with self._lock:
                 self.misses += 1
-                self._reports[view.key] = report
-                self._building.pop(view.key, None)
+                self._reports[key] = report
+                self._building.pop(key, None)
                 while len(self._reports) > CACHED_REPORTS:
                     self._reports.popitem(last=False)
         return report

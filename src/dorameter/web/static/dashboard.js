@@ -23,7 +23,7 @@
         var ascending = !header.classList.contains("sorted-asc");
         table.querySelectorAll("th").forEach(function (th) { th.classList.remove("sorted-asc", "sorted-desc"); });
         header.classList.add(ascending ? "sorted-asc" : "sorted-desc");
-        var body = table.tBodies[0];
+        var body = table.tBodies[table.tBodies.length - 1];
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
           var x = sortValue(a.cells[column], header.dataset.type);
