@@ -173,7 +173,7 @@ def large_organisation(services: int = 200) -> tuple[ServiceProfile, ...]:
             story=ways[index % len(ways)],
             merge_style=styles[index % len(styles)],
             flaky_ci=0.15 if index % 17 == 0 else 0.0,
-            outage_every_days=14,
+            outage_every_days=10,
         )
         for index in range(services)
     )
