@@ -56,7 +56,8 @@ from sqlalchemy.engine import make_url
 import dorameter
 from dorameter.config import Settings
 from dorameter.errors import GitFailed
-from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git, repository_name
+from dorameter.git_deployments import GitIngestOptions, repository_name
+from dorameter.ingest import IngestReport, ingest_git
 from dorameter.sources import git
 from dorameter.sources.git_log import git_env, log_arguments, run_git
 from dorameter.store import open_store

@@ -18,6 +18,7 @@ from typing import Any
 from dorameter.errors import InvalidInput
 from dorameter.metrics.bands import BAND_YEARS, DEFAULT_BAND_YEAR
 from dorameter.model import BotRules, FailureSettings, Tier
+from dorameter.monorepo import ServiceEntry, services_from_file
 from dorameter.platform_settings import (
     PLATFORM_KEYS,
     PlatformDefaults,
@@ -91,6 +92,7 @@ class Settings:
     bots: BotRules = BotRules()  # never reviewers (flow diagnosis); reviews are stored as they are
     platforms: dict[str, PlatformDefaults] = field(default_factory=default_platforms)
     repositories: tuple[RepositoryEntry, ...] = ()  # what `ingest github/gitlab` syncs
+    services: tuple[ServiceEntry, ...] = ()  # monorepo services defined by path prefixes
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None values replaced (flags given on the command line)."""
@@ -154,6 +156,7 @@ _FILE_KEYS: dict[str, tuple[str, ...]] = {
     "github": PLATFORM_KEYS,
     "gitlab": PLATFORM_KEYS,
     "repositories": (),  # an array of tables, checked by platform_settings
+    "services": (),  # an array of tables, checked by monorepo
 }
 
 
@@ -188,6 +191,8 @@ def _apply_file(settings: Settings, data: dict[str, Any]) -> Settings:
     changes["platforms"] = platforms_from_file(data, settings.platforms)
     if "repositories" in data:
         changes["repositories"] = repositories_from_file(data)
+    if "services" in data:
+        changes["services"] = services_from_file(data)
     return replace(settings, **changes)
 
 

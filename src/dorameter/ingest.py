@@ -9,6 +9,14 @@ from typing import Any, Protocol
 
 from dorameter.config import Settings
 from dorameter.errors import AlreadyRunning, InvalidInput
+from dorameter.git_deployments import (
+    DeploymentTarget,
+    GitIngestOptions,
+    missing_deployment_notes,
+    read_deployments,
+    stored_name,
+    targets_for,
+)
 from dorameter.model import (
     Commit,
     Deployment,
@@ -18,22 +26,11 @@ from dorameter.model import (
     PullRequestCommit,
     Review,
 )
+from dorameter.monorepo import PathPrefixes
 from dorameter.sources import git
 from dorameter.store import Store, UpsertCounts
 
 CommitProgress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class GitIngestOptions:
-    """How to read one repository and what counts as a deployment in it."""
-
-    path: Path
-    service: str | None = None
-    tag_pattern: str | None = None
-    deploy_branch: str | None = None
-    environment: str = "production"
-    line_counts: bool = False  # lines added/deleted per commit: costly, so only when asked
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,7 @@ class IngestReport:
     attributed: int = 0
     line_counts: int = 0
     deployments_matched: int = 0  # deployments the source showed this run
+    services: tuple[str, ...] = ()  # the services the run measured (git: several in a monorepo)
     no_deployments: bool = False  # the deployment definition matched nothing at all
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -60,17 +58,16 @@ def ingest_git(
     on_commits: CommitProgress | None = None,
 ) -> IngestReport:
     """Read a repository's new history and deployments into the store, then attribute."""
-    if options.tag_pattern and options.deploy_branch:
-        raise InvalidInput("give either --tag-pattern or --deploy-branch, not both")
     repo = git.open_repository(options.path)
-    name = options.service or repository_name(repo)
+    name = stored_name(repo, options)
+    targets = targets_for(options, settings.services, name)
     with store.exclusive(f"git:{name}") as mine:
         if not mine:
             raise AlreadyRunning(
                 f"another dorameter process is ingesting {name!r} right now; "
                 "this run left it alone (run again later to catch up)"
             )
-        return _ingest_git_locked(store, settings, options, repo, name, on_commits)
+        return _ingest_git_locked(store, settings, options, repo, name, targets, on_commits)
 
 
 def _ingest_git_locked(
@@ -79,6 +76,7 @@ def _ingest_git_locked(
     options: GitIngestOptions,
     repo: Path,
     name: str,
+    targets: list[DeploymentTarget],
     on_commits: CommitProgress | None,
 ) -> IngestReport:
     _check_same_repository(store, repo, name)
@@ -90,37 +88,69 @@ def _ingest_git_locked(
         repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     )
     counted = _read_line_counts(store, repo, repository_id) if options.line_counts else 0
-    found, branch_tip = _git_deployments(repo, name, options, cursor)
+    touching = _declare_services(store, repo, name, repository_id, targets, added)
+    read = read_deployments(repo, name, targets, options.environment, cursor, touching)
+    found = [item for target in targets for item in read.found[target.service]]
     counts = store.upsert_deployments(found)
     attributed = store.attribute_pending(settings.backfill_horizon)
     position: dict[str, Any] = {"tips": tips, "location": str(repo)}
-    if options.deploy_branch:
-        position |= {"branch": options.deploy_branch, "branch_tip": branch_tip}
+    if read.branch_tips:
+        position["branch_tips"] = read.branch_tips
     store.write_cursor("git", name, position)
+    notes = missing_deployment_notes(repo, targets, read.found)
     return IngestReport(
         source="git",
         scope=name,
-        service=name,
+        service=targets[0].service if len(targets) == 1 else None,
         commits_added=added,
         deployments=counts,
         attributed=attributed,
         line_counts=counted,
         deployments_matched=len(found),
-        no_deployments=not found and not options.deploy_branch,
-        notes=_git_notes(repo, options, len(found)),
+        no_deployments=len(notes) == len(targets),
+        notes=notes,
+        services=tuple(target.service for target in targets),
     )
+
+
+def _declare_services(
+    store: Store,
+    repo: Path,
+    name: str,
+    repository_id: int,
+    targets: list[DeploymentTarget],
+    added: int,
+) -> dict[PathPrefixes, set[str]]:
+    """Record each service's paths (and team); read the changed files of commits lacking them.
+
+    Returns, per prefix set, the commits under it. Files are read only for repositories with
+    path-defined services; commits stored before their files were known (by an older run or a
+    platform sync) may have been attributed without them, so those services are walked again.
+    """
+    for target in targets:
+        if target.prefixes is not None or target.service != name:
+            store.set_service_paths(
+                target.service, name, target.prefixes.prefixes if target.prefixes else ()
+            )
+    teams: dict[str, str | None] = {
+        target.service: target.team for target in targets if target.team
+    }
+    if teams:
+        store.set_service_teams(teams)
+    prefix_sets = {target.prefixes for target in targets if target.prefixes is not None}
+    if not prefix_sets:
+        return {}
+    missing = store.commits_without_paths(repository_id)
+    store.set_commit_paths(
+        repository_id, git.changed_paths(repo, missing), reattribute=len(missing) > added
+    )
+    return {prefixes: store.touching_commits(repository_id, prefixes) for prefixes in prefix_sets}
 
 
 def _read_line_counts(store: Store, repo: Path, repository_id: int) -> int:
     """Lines added and deleted for commits that lack them (only new ones after the first run)."""
     missing = store.commits_without_line_counts(repository_id)
     return store.set_line_counts(repository_id, git.line_stats(repo, missing))
-
-
-def repository_name(repo: Path) -> str:
-    """A repository's name from its folder: /src/api or /src/api.git -> api."""
-    folder = repo.parent if repo.name == ".git" else repo
-    return folder.name.removesuffix(".git") or "repository"
 
 
 def _check_same_repository(store: Store, repo: Path, name: str) -> None:
@@ -134,43 +164,6 @@ def _check_same_repository(store: Store, repo: Path, name: str) -> None:
             f"(from {cursor.get('location')}); pass --service NAME to store this one "
             "under another name"
         )
-
-
-def _git_deployments(
-    repo: Path, name: str, options: GitIngestOptions, cursor: dict[str, Any]
-) -> tuple[list[Deployment], str | None]:
-    """The deployments git shows, and the deploy branch's tip when deploying from a branch.
-
-    A branch can hold tens of thousands of deploys: after the first run only the first-parent
-    commits that landed since the remembered tip are listed.
-    """
-    if options.deploy_branch:
-        previous = (
-            cursor.get("branch_tip") if cursor.get("branch") == options.deploy_branch else None
-        )
-        after = previous if previous and git.existing_commits(repo, [previous]) else None
-        commits = git.first_parent_commits(repo, options.deploy_branch, after=after)
-        tip = commits[0][0] if commits else after
-        found = git.deployments_from_branch(
-            commits, options.deploy_branch, name, name, options.environment
-        )
-        return found, tip
-    matcher = git.tag_matcher(options.tag_pattern)
-    tags = git.read_tags(repo)
-    return git.deployments_from_tags(tags, matcher, name, name, options.environment), None
-
-
-def _git_notes(repo: Path, options: GitIngestOptions, matched: int) -> tuple[str, ...]:
-    if matched or options.deploy_branch:
-        return ()
-    tags = [tag.name for tag in git.read_tags(repo)]
-    pattern = f"--tag-pattern {options.tag_pattern!r}" if options.tag_pattern else "version tags"
-    if not tags:
-        hint = "The repository has no tags: use --deploy-branch main (every merge to it a deploy)"
-    else:
-        sample = ", ".join(tags[:5]) + (", ..." if len(tags) > 5 else "")
-        hint = f"Its tags are {sample}: use --tag-pattern GLOB or --deploy-branch BRANCH"
-    return (f"No deployment found: {pattern} matched no tag. {hint}.",)
 
 
 def record_deployments(

@@ -489,7 +489,7 @@ def test_deployments_from_tags(repo: GitRepo) -> None:
     def deployment(name: str, sha: str, when: str) -> Deployment:
         return Deployment(
             service="api", environment="live", sha=sha, finished_at=at(when),
-            external_id=f"git-tag:acme/api:{name}", source="git", repository="acme/api",
+            external_id=f"git-tag:acme/api#api:{name}", source="git", repository="acme/api",
             status=DeploymentStatus.SUCCESS, ref=name,
         )  # fmt: skip
 
@@ -497,6 +497,13 @@ def test_deployments_from_tags(repo: GitRepo) -> None:
         deployment("v1.0.0", one, "2026-01-05T00:00:00Z"),
         deployment("api/v1.1.0", two, "2026-01-07T00:00:00Z"),
         deployment("v1.1.0", two, "2026-01-07T00:00:00Z"),
+    ]
+    # The repository as its own service keeps ids without the service (stored before monorepos).
+    whole = git.deployments_from_tags(tags, git.tag_matcher(None), "acme/api", "acme/api")
+    assert [item.external_id for item in whole] == [
+        "git-tag:acme/api:v1.0.0",
+        "git-tag:acme/api:api/v1.1.0",
+        "git-tag:acme/api:v1.1.0",
     ]
     assert found[0].started_at is None
 
@@ -530,7 +537,7 @@ def test_first_parent_commits_follow_the_branch_not_merged_work(repo: GitRepo) -
     assert git.deployments_from_branch(commits, "main", "api", "acme/api") == [
         Deployment(
             service="api", environment="production", sha=sha, finished_at=when,
-            external_id=f"git-branch:acme/api:main:{sha}", source="git",
+            external_id=f"git-branch:acme/api#api:main:{sha}", source="git",
             repository="acme/api", ref="main",
         )
         for sha, when in reversed(commits)

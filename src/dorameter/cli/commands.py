@@ -38,7 +38,8 @@ from dorameter.cli.platforms import ingest_github_command, ingest_gitlab_command
 from dorameter.cli.record import record_app
 from dorameter.cli.serve import reprocess, serve, token_app
 from dorameter.config import Settings
-from dorameter.ingest import GitIngestOptions, IngestReport, ingest_git
+from dorameter.git_deployments import GitIngestOptions
+from dorameter.ingest import IngestReport, ingest_git
 from dorameter.progress import retro_progress
 from dorameter.render.console import print_report
 from dorameter.render.document import report_document
@@ -75,6 +76,15 @@ BranchOption = Annotated[
     typer.Option(help="Every first-parent commit of this branch is a production deployment."),
 ]
 EnvironmentOption = Annotated[str, typer.Option(help="Environment the git deployments went to.")]
+PathOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--path",
+        help="With --service: that service is the commits under this folder of the repository "
+        "(a monorepo service); repeatable. Several services: the settings file (services tables).",
+        show_default=False,
+    ),
+]
 LineCountsOption = Annotated[
     bool,
     typer.Option(
@@ -115,8 +125,11 @@ def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) 
     with commit_progress(f"reading {options.path}") as progress:
         summary = ingest_git(store, settings, options, on_commits=progress)
     deployments = summary.deployments
+    measured = ", ".join(summary.services)
     err.print(
-        f"[green]{summary.scope}[/]: {summary.commits_added:,} new commits, "
+        f"[green]{escape(summary.scope)}[/]"
+        + (f" ({escape(measured)})" if summary.services != (summary.scope,) else "")
+        + f": {summary.commits_added:,} new commits, "
         f"{deployments.added} new and {deployments.updated} changed deployments "
         f"({summary.deployments_matched} read), {summary.attributed} attributed"
         + (f", line counts of {summary.line_counts:,} commits" if summary.line_counts else ""),
@@ -144,6 +157,7 @@ def ingest_git_command(
     deploy_branch: BranchOption = None,
     environment: EnvironmentOption = "production",
     line_counts: LineCountsOption = False,
+    paths: PathOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -152,7 +166,7 @@ def ingest_git_command(
     def body() -> None:
         settings = settings_for(config, db)
         options = GitIngestOptions(
-            path, service, tag_pattern, deploy_branch, environment, line_counts
+            path, service, tag_pattern, deploy_branch, environment, line_counts, tuple(paths or ())
         )
         run_git_ingest(open_store(settings.database_url), settings, options)
 
@@ -222,6 +236,7 @@ def analyze(
     deploy_branch: BranchOption = None,
     environment: EnvironmentOption = "production",
     line_counts: LineCountsOption = False,
+    paths: PathOption = None,
     bands: BandsOption = None,
     output: FormatOption = OutputFormat.TABLE,
     db: DbOption = None,
@@ -234,10 +249,10 @@ def analyze(
         period = period_for(since, until, last)
         store = open_store(settings.database_url)
         options = GitIngestOptions(
-            path, service, tag_pattern, deploy_branch, environment, line_counts
+            path, service, tag_pattern, deploy_branch, environment, line_counts, tuple(paths or ())
         )
         summary = run_git_ingest(store, settings, options)
-        show(build_report(store, settings, period, [summary.scope]), output)
+        show(build_report(store, settings, period, list(summary.services)), output)
 
     guarded(body)
 

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from dorameter.errors import GitFailed, InvalidInput, NotARepository
 from dorameter.model import Deployment, DeploymentStatus
+from dorameter.sources.git_diffs import ChangedPaths, LineStats, changed_paths, line_stats
 from dorameter.sources.git_log import (
     NON_HISTORY_REFS,
-    LineStats,
-    line_stats,
     read_commits,
     require_shas,
     run_git,
@@ -28,8 +27,10 @@ from dorameter.sources.git_log import (
 
 __all__ = [
     "DEFAULT_VERSION_TAG",
+    "ChangedPaths",
     "LineStats",
     "TagRef",
+    "changed_paths",
     "deployments_from_branch",
     "deployments_from_tags",
     "existing_commits",
@@ -167,7 +168,7 @@ def deployments_from_tags(
             environment=environment,
             sha=tag.sha,
             finished_at=tag.tagged_at,
-            external_id=f"git-tag:{repository}:{tag.name}",
+            external_id=f"git-tag:{_id_scope(service, repository)}:{tag.name}",
             source=SOURCE,
             repository=repository,
             status=DeploymentStatus.SUCCESS,
@@ -175,6 +176,12 @@ def deployments_from_tags(
         )
         for tag in chosen
     ]
+
+
+def _id_scope(service: str, repository: str) -> str:
+    """The repository, or for one of several services in it (a monorepo) repository#service:
+    one tag can deploy several of them, each its own deployment."""
+    return repository if service == repository else f"{repository}#{service}"
 
 
 def first_parent_commits(
@@ -227,7 +234,7 @@ def deployments_from_branch(
             environment=environment,
             sha=sha,
             finished_at=committed_at,
-            external_id=f"git-branch:{repository}:{branch}:{sha}",
+            external_id=f"git-branch:{_id_scope(service, repository)}:{branch}:{sha}",
             source=SOURCE,
             repository=repository,
             status=DeploymentStatus.SUCCESS,

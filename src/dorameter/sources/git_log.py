@@ -2,7 +2,8 @@
 
 One `git log` subprocess prints the metadata of every commit; Python parses the pipe as it
 arrives, so memory stays flat and the cost stays close to git's own (architecture.md, "Reading
-git fast"). Line counts are a separate, optional pass because they cost 18-51x more.
+git fast"). Line counts and changed files are separate, optional passes (git_diffs.py)
+because they cost 18-51x more.
 
 Only subprocess and the standard library: no GitPython, pygit2 or pydriller.
 """
@@ -15,11 +16,8 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 
 from dorameter.errors import GitFailed, InvalidInput
@@ -54,8 +52,6 @@ _REPOSITORY_VARIABLES = frozenset(
         "GIT_NAMESPACE",
     }
 )
-
-LineStats = tuple[str, int, int, int]
 
 
 def git_env() -> dict[str, str]:
@@ -281,81 +277,3 @@ class _GitStream:
         self.stderr.close()
         if code != 0 and not killed:
             raise GitFailed(failure_message(self.repo, self.args, said))
-
-
-def line_stats(
-    repo: Path, shas: Iterable[str], workers: int = 2, batch: int = 1000
-) -> Iterator[LineStats]:
-    """Yield (sha, lines added, lines deleted, files changed) for each given full commit sha.
-
-    Several `git diff-tree --stdin --numstat` workers are fed only the given ids, in batches;
-    results come back in input order. Choices, because they change the numbers:
-    - rename detection is on (-M): a moved file is not a rewrite, it counts as one file and only
-      its edited lines count (without it, a move counts every line twice);
-    - a merge commit is compared with its first parent (--diff-merges=first-parent), i.e. what
-      the merge brought into the branch; that repeats the lines of the merged commits, so sum
-      either the merges or the commits they bring in, never both;
-    - a root commit is compared with the empty tree; an empty commit yields zeros;
-    - a binary file ("-" in numstat) counts as a changed file with 0 lines.
-    Commits the repository does not have are skipped (git diff-tree ignores them).
-    """
-    if workers < 1 or batch < 1:
-        raise InvalidInput("line_stats needs at least one worker and a batch of at least one")
-    batches = _batches(_full_shas(shas), batch)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="diff-tree") as pool:
-        pending: deque[Future[list[LineStats]]] = deque()
-        try:
-            for ids in batches:
-                pending.append(pool.submit(_diff_tree, repo, ids))
-                if len(pending) >= 2 * workers:  # bounded look-ahead keeps memory flat
-                    yield from pending.popleft().result()
-            while pending:
-                yield from pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-
-
-def _full_shas(shas: Iterable[str]) -> Iterator[str]:
-    for sha in shas:
-        if len(sha) not in _FULL_SHA_LENGTHS or not _HEX.fullmatch(sha):
-            raise InvalidInput(f"line_stats needs full commit shas, got {sha!r}")
-        yield sha.lower()
-
-
-def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
-    while chunk := list(islice(items, size)):
-        yield chunk
-
-
-def _diff_tree(repo: Path, shas: list[str]) -> list[LineStats]:
-    output = run_git(
-        repo,
-        "diff-tree",
-        "--stdin",
-        "--numstat",
-        "-r",
-        "--root",
-        "-M",
-        "--always",  # a header even for empty commits, so every known commit gets a row
-        "--diff-merges=first-parent",
-        "--no-ext-diff",
-        stdin="".join(f"{sha}\n" for sha in shas),
-    )
-    stats: list[LineStats] = []
-    sha = ""
-    added = deleted = files = 0
-    for line in output.splitlines():
-        if "\t" not in line:  # a commit header; numstat lines always have two tabs
-            if sha:
-                stats.append((sha, added, deleted, files))
-            sha, added, deleted, files = line.split(" ", 1)[0], 0, 0, 0
-            continue
-        plus, minus, _path = line.split("\t", 2)
-        files += 1
-        if plus != "-":  # "-\t-" is a binary file: a file, but no lines
-            added += int(plus)
-            deleted += int(minus)
-    if sha:
-        stats.append((sha, added, deleted, files))
-    return stats

@@ -18,6 +18,7 @@ from dorameter.store.flow_reads import FlowReads
 from dorameter.store.locks import LockQueries
 from dorameter.store.observed import ObservedWrites
 from dorameter.store.reads import ReadQueries
+from dorameter.store.service_paths import ServicePathQueries
 from dorameter.store.shipping import ShippingQueries
 from dorameter.store.writes import UpsertCounts, WriteQueries
 
@@ -32,6 +33,7 @@ class Store(
     ReadQueries,
     LockQueries,
     BaselineQueries,
+    ServicePathQueries,
 ):
     """Delivery records in one database (SQLite or PostgreSQL)."""
 

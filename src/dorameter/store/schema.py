@@ -99,7 +99,19 @@ commits = Table(
     Column("additions", Integer),
     Column("deletions", Integer),
     Column("files", Integer),
+    # 0006: the files the commit changed, newline-separated; NULL when not read (only
+    # repositories with path-defined services need them)
+    Column("paths", Text),
     UniqueConstraint("repository_id", "sha", name="uq_commits_repository_sha"),
+)
+
+# 0006: a monorepo service counts only the commits under its path prefixes in a repository.
+service_paths = Table(
+    "service_paths",
+    metadata,
+    Column("service_id", Integer, ForeignKey("services.id"), primary_key=True),
+    Column("repository_id", Integer, ForeignKey("repositories.id"), primary_key=True),
+    Column("prefixes", Text, nullable=False),  # newline-separated, as configured
 )
 
 deployments = Table(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
+from dorameter.monorepo import PathPrefixes
 from dorameter.store.bulk import insert_ignoring_duplicates
 from dorameter.store.schema import commits, deployments, shipped, to_micros
 from dorameter.store.writes import batched
@@ -29,16 +30,25 @@ class Chain:
 
 @dataclass
 class RepositoryGraph:
-    """A repository's known commits: the parent graph and the id of each sha."""
+    """A repository's known commits: the parent graph, the id of each sha, and per set of path
+    prefixes (monorepo services) the shas that touch them, read once per attribution run."""
 
     graph: CommitGraph
     ids: dict[str, int]
+    touching: dict[PathPrefixes, set[str]] = field(default_factory=dict)
 
 
 class ShippingQueries:
     """Mixin for Store: keep the `shipped` table in step with deployments and commits."""
 
     engine: Engine
+
+    if TYPE_CHECKING:  # provided by ServicePathQueries in Store
+
+        def service_path_prefixes(
+            self, service_id: int, repository_id: int
+        ) -> PathPrefixes | None: ...
+        def touching_commits(self, repository_id: int, prefixes: PathPrefixes) -> set[str]: ...
 
     def attribute_pending(self, horizon: timedelta) -> int:
         """Attribute every deployment not attributed yet; returns how many were (re)walked."""
@@ -118,19 +128,58 @@ class ShippingQueries:
         return RepositoryGraph(CommitGraph(parents), ids)
 
     def _attribute(self, chain: Chain, repo: RepositoryGraph, horizon: timedelta) -> int:
+        touching = self._touching(chain, repo)
         with self.engine.begin() as connection:
             chain = _locked(connection, chain)
             if chain.since < 0:
                 return 0  # another process attributed it meanwhile
-            shipped_by, current, rank = _chain_state(connection, chain, repo.graph)
+            if touching is None:
+                shipped_by, current, rank = _chain_state(connection, chain, repo.graph)
+            else:
+                shipped_by, current, rank = _replayed_state(connection, chain, repo.graph)
             later = _chain_deployments(connection, chain, since=chain.since)
             for chunk in batched([row.id for row in later], 500):
                 connection.execute(delete(shipped).where(shipped.c.deployment_id.in_(chunk)))
             results = attribute_chain(later, repo.graph, shipped_by, current, rank)
+            if touching is not None:
+                results = [_only_touching(result, touching) for result in results]
             _write_attributions(connection, results, repo.ids)
             if not _has_earlier(connection, chain):
                 _mark_before_tracking(connection, chain, horizon)
         return len(results)
+
+    def _touching(self, chain: Chain, repo: RepositoryGraph) -> set[str] | None:
+        """The commits a path-defined service counts; None when it spans the whole repository."""
+        prefixes = self.service_path_prefixes(chain.service_id, chain.repository_id)
+        if prefixes is None:
+            return None
+        if prefixes not in repo.touching:
+            repo.touching[prefixes] = self.touching_commits(chain.repository_id, prefixes)
+        return repo.touching[prefixes]
+
+
+def _only_touching(result: Attribution, touching: set[str]) -> Attribution:
+    """A monorepo service ships only the walked commits under its paths (metrics.md)."""
+    return replace(result, shipped=tuple(sha for sha in result.shipped if sha in touching))
+
+
+def _replayed_state(
+    connection: Connection, chain: Chain, graph: CommitGraph
+) -> tuple[dict[str, int], str | None, dict[int, int]]:
+    """The walk state after the chain's deployments before `since`, walked again in memory.
+
+    A path-defined service stores only the commits under its paths, but the walk must also
+    know the other commits its deployments passed (to stop there, and to see that a version
+    was deployed before: a rollback). Walking the earlier deployments again costs one pass
+    over their history, as loading the graph does, so attribution stays linear.
+    """
+    earlier = _chain_deployments(connection, chain, before=chain.since)
+    shipped_by: dict[str, int] = {}
+    rank: dict[int, int] = {}
+    attribute_chain(earlier, graph, shipped_by, None, rank)
+    known = [graph.resolve(item.sha) for item in earlier]
+    current = next((version for version in reversed(known) if version is not None), None)
+    return shipped_by, current, rank
 
 
 _CHAIN_LOCKS = 7_246_513  # advisory lock namespace: one attributing process per chain
@@ -169,12 +218,19 @@ def _chain_filter(chain: Chain) -> Any:
     )
 
 
-def _chain_deployments(connection: Connection, chain: Chain, since: int) -> list[ChainDeployment]:
+def _chain_deployments(
+    connection: Connection, chain: Chain, since: int | None = None, before: int | None = None
+) -> list[ChainDeployment]:
+    """The chain's successful deployments finished in [since, before), in finish order."""
     query = (
         select(deployments.c.id, deployments.c.sha, deployments.c.rollback)
-        .where(_chain_filter(chain), deployments.c.finished_at >= since)
+        .where(_chain_filter(chain))
         .order_by(deployments.c.finished_at, deployments.c.id)
     )
+    if since is not None:
+        query = query.where(deployments.c.finished_at >= since)
+    if before is not None:
+        query = query.where(deployments.c.finished_at < before)
     return [ChainDeployment(*row) for row in connection.execute(query)]
 
 

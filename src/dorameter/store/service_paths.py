@@ -1,0 +1,135 @@
+"""Monorepo services: which path prefixes a service owns in a repository, and which files each
+commit changed, so attribution can count only the commits under a service's paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from dorameter.monorepo import PathPrefixes
+from dorameter.store.schema import commits, deployments, service_paths
+from dorameter.store.writes import batched
+
+
+class ServicePathQueries:
+    """Mixin for Store: service path prefixes and the changed files of commits."""
+
+    engine: Engine
+
+    if TYPE_CHECKING:  # provided by WriteQueries in Store
+
+        def ensure_repository(self, name: str, location: str | None = None) -> int: ...
+        def ensure_service(self, name: str) -> int: ...
+
+    def set_service_paths(self, service: str, repository: str, prefixes: Sequence[str]) -> bool:
+        """Record the prefixes a service owns in a repository (none: the whole repository).
+
+        When they change, the service's deployments from that repository are attributed again,
+        because what they shipped depends on them. Returns whether anything changed.
+        """
+        service_id = self.ensure_service(service)
+        repository_id = self.ensure_repository(repository)
+        wanted = PathPrefixes(tuple(prefixes)).stored() if prefixes else None
+        key = (service_paths.c.service_id == service_id) & (
+            service_paths.c.repository_id == repository_id
+        )
+        with self.engine.begin() as connection:
+            stored = connection.execute(select(service_paths.c.prefixes).where(key)).scalar()
+            if stored == wanted:
+                return False
+            connection.execute(delete(service_paths).where(key))
+            if wanted is not None:
+                connection.execute(
+                    service_paths.insert().values(
+                        service_id=service_id, repository_id=repository_id, prefixes=wanted
+                    )
+                )
+            _reattribute(connection, service_id, repository_id)
+        return True
+
+    def service_path_prefixes(self, service_id: int, repository_id: int) -> PathPrefixes | None:
+        """The prefixes of a service in a repository; None when it spans the whole repository."""
+        query = select(service_paths.c.prefixes).where(
+            service_paths.c.service_id == service_id,
+            service_paths.c.repository_id == repository_id,
+        )
+        with self.engine.connect() as connection:
+            stored = connection.execute(query).scalar()
+        return None if stored is None else PathPrefixes.from_stored(stored)
+
+    def has_path_services(self, repository_id: int) -> bool:
+        """Whether any service of the repository is defined by path prefixes."""
+        query = select(service_paths.c.service_id).where(
+            service_paths.c.repository_id == repository_id
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query.limit(1)).first() is not None
+
+    def commits_without_paths(self, repository_id: int) -> list[str]:
+        """Shas of the repository's commits whose changed files were never read."""
+        query = select(commits.c.sha).where(
+            commits.c.repository_id == repository_id, commits.c.paths.is_(None)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def set_commit_paths(
+        self,
+        repository_id: int,
+        found: Iterable[tuple[str, tuple[str, ...]]],
+        reattribute: bool = True,
+    ) -> int:
+        """Store the changed files of commits (sha, paths); returns how many were updated.
+
+        With `reattribute`, the path-defined services of the repository are attributed again:
+        needed when the commits may already have been walked without their files (they were
+        stored earlier); not for commits stored just now, which nothing attributed yet.
+        """
+        statement = (
+            update(commits)
+            .where(commits.c.repository_id == repository_id, commits.c.sha == bindparam("key"))
+            .values(paths=bindparam("changed"))
+        )
+        updated = 0
+        for chunk in batched(found, 2000):
+            rows = [{"key": sha, "changed": "\n".join(paths)} for sha, paths in chunk]
+            with self.engine.begin() as connection:
+                connection.execute(statement, rows)
+            updated += len(rows)
+        if updated and reattribute:
+            with self.engine.begin() as connection:
+                _reattribute(connection, None, repository_id)
+        return updated
+
+    def touching_commits(self, repository_id: int, prefixes: PathPrefixes) -> set[str]:
+        """The shas of the repository's commits that changed a file under the prefixes."""
+        query = select(commits.c.sha, commits.c.paths).where(
+            commits.c.repository_id == repository_id, commits.c.paths.is_not(None)
+        )
+        with self.engine.connect() as connection:
+            return {
+                sha
+                for sha, paths in connection.execute(query)
+                if paths and prefixes.touched(paths.split("\n"))
+            }
+
+
+def _reattribute(connection: Connection, service_id: int | None, repository_id: int) -> None:
+    """Mark the path-defined deployments (of one service, or all) of a repository for a new
+    attribution; unchanged services keep their shipped rows."""
+    path_services = select(service_paths.c.service_id).where(
+        service_paths.c.repository_id == repository_id
+    )
+    which = (
+        deployments.c.service_id == service_id
+        if service_id is not None
+        else deployments.c.service_id.in_(path_services)
+    )
+    connection.execute(
+        update(deployments)
+        .where(which, deployments.c.repository_id == repository_id, deployments.c.attributed)
+        .values(attributed=False)
+    )
