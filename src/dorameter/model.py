@@ -100,6 +100,7 @@ class Commit:
     additions: int | None = None
     deletions: int | None = None
     files: int | None = None
+    paths: tuple[str, ...] | None = None  # the files it changed; None: not read (monorepos)
 
     @property
     def is_merge(self) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from dorameter.cli import app
@@ -130,3 +130,39 @@ def test_an_unknown_scale_is_a_usage_error() -> None:
     result = runner.invoke(app, ["demo", "--scale", "huge"])
     assert result.exit_code == 2
     assert "unknown scale 'huge'" in result.stderr
+
+
+def test_the_search_team_shares_one_monorepo_and_each_service_ships_only_its_folder(
+    demo_store: Store,
+) -> None:
+    query = text(
+        """
+        SELECT s.name, c.paths, c.parents FROM shipped sh
+        JOIN deployments d ON d.id = sh.deployment_id
+        JOIN services s ON s.id = d.service_id
+        JOIN commits c ON c.id = sh.commit_id
+        JOIN repositories r ON r.id = c.repository_id
+        WHERE r.name = 'search' AND d.environment = 'production'
+        """
+    )
+    with demo_store.engine.connect() as connection:
+        shipped_rows = connection.execute(query).all()
+        folders = dict(
+            connection.execute(
+                text(
+                    "SELECT c.sha, c.paths FROM commits c JOIN repositories r "
+                    "ON r.id = c.repository_id WHERE r.name = 'search'"
+                )
+            ).all()
+        )
+    assert {name for name, _, _ in shipped_rows} == {"search-api", "search-indexer"}
+    for name, paths, _ in shipped_rows:
+        assert paths.startswith(f"services/{name}/"), (name, paths)
+    # One history: the services' main lines are woven, so each service's deployments walk
+    # past the other's commits (and must leave them out by path).
+    crossings = sum(
+        1
+        for _, paths, parents in shipped_rows
+        if parents and folders[parents.split()[0]].split("/")[1] != paths.split("/")[1]
+    )
+    assert crossings > 50

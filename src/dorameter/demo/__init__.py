@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from dorameter.config import Settings
+from dorameter.demo.monorepo import weave_main_lines
 from dorameter.demo.organisation import (
     HISTORY_DAYS,
     SMALL_ORGANISATION,
@@ -50,11 +51,26 @@ def generate_demo(
     start = end - timedelta(days=days)
     store.set_service_teams({profile.name: profile.team for profile in profiles})
     reports = []
-    for profile in profiles:
-        batch = ServiceSimulation(profile, options.seed, start, end).run()
-        report = ingest_batch(store, settings, batch, attribute=False)
-        reports.append(report)
-        if on_service:
-            on_service(profile.name, report)
+    for group in _by_repository(profiles):
+        simulations = [ServiceSimulation(profile, options.seed, start, end) for profile in group]
+        batches = [simulation.run() for simulation in simulations]
+        if group[0].monorepo:
+            weave_main_lines(simulations)
+        for profile, batch in zip(group, batches, strict=True):
+            if profile.folder:
+                store.set_service_paths(profile.name, profile.repository, [profile.folder])
+            report = ingest_batch(store, settings, batch, attribute=False)
+            reports.append(report)
+            if on_service:
+                on_service(profile.name, report)
     store.attribute_pending(settings.backfill_horizon)
     return reports
+
+
+def _by_repository(profiles: tuple[ServiceProfile, ...]) -> list[list[ServiceProfile]]:
+    """Services grouped by repository, in the order they first appear: a monorepo's services
+    are simulated together so that their histories can be woven into one."""
+    groups: dict[str, list[ServiceProfile]] = {}
+    for profile in profiles:
+        groups.setdefault(profile.repository, []).append(profile)
+    return list(groups.values())

@@ -139,6 +139,16 @@ class ServiceProfile:
     flaky_ci: float = 0.0  # share of CI runs that fail and pass on a re-run of the same commit
     ci_minutes: float = 8.0
     outage_every_days: int = 60  # incidents no change caused (provider outages)
+    monorepo: str | None = None  # the repository it shares with others, as services/<name>
+
+    @property
+    def repository(self) -> str:
+        return self.monorepo or self.name
+
+    @property
+    def folder(self) -> str | None:
+        """Its path prefix inside a monorepo (None: it has a repository of its own)."""
+        return f"services/{self.name}" if self.monorepo else None
 
 
 def steady(way: WayOfWorking) -> Story:
@@ -150,8 +160,13 @@ CASE_STUDY = Story(LOW, ELITE)
 SMALL_ORGANISATION: tuple[ServiceProfile, ...] = (
     ServiceProfile("checkout-api", "checkout", 6, CASE_STUDY, MergeStyle.SQUASH),
     ServiceProfile("checkout-web", "checkout", 4, CASE_STUDY, MergeStyle.MERGE_COMMIT),
-    ServiceProfile("search-api", "search", 5, steady(HIGH), flaky_ci=0.18, ci_minutes=14.0),
-    ServiceProfile("search-indexer", "search", 3, steady(HIGH), MergeStyle.MERGE_COMMIT),
+    # The search team keeps both services in one monorepo, "search".
+    ServiceProfile(
+        "search-api", "search", 5, steady(HIGH), flaky_ci=0.18, ci_minutes=14.0, monorepo="search"
+    ),
+    ServiceProfile(
+        "search-indexer", "search", 3, steady(HIGH), MergeStyle.MERGE_COMMIT, monorepo="search"
+    ),
     ServiceProfile("accounts", "identity", 4, steady(MEDIUM)),
     ServiceProfile("billing", "payments", 4, steady(MEDIUM), MergeStyle.MERGE_COMMIT),
     ServiceProfile("ledger", "payments", 3, steady(LOW)),

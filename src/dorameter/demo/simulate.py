@@ -76,6 +76,7 @@ class ServiceSimulation:
         self.people = engineers_of(profile.team, profile.engineers)
         self.batch = DeliveryBatch()
         self.tip: str | None = None  # main branch head
+        self.main_line: list[str] = []  # commits made on main, in order (for monorepo weaving)
         self.commits_made = 0
         self.numbers = 0
         self.live: str | None = None  # version in production
@@ -254,7 +255,7 @@ class ServiceSimulation:
         ready = plan.ready < self.end
         self.batch.pull_requests.append(
             PullRequest(
-                repository=self.profile.name,
+                repository=self.profile.repository,
                 number=plan.number,
                 external_id=pr_id,
                 source="demo",
@@ -307,7 +308,7 @@ class ServiceSimulation:
         added = int(plan.lines * 0.7)
         self.batch.pull_requests.append(
             PullRequest(
-                repository=self.profile.name,
+                repository=self.profile.repository,
                 number=plan.number,
                 external_id=pr_id,
                 source="demo",
@@ -353,7 +354,7 @@ class ServiceSimulation:
         reverts: str | None = None,
     ) -> Commit:
         return Commit(
-            repository=self.profile.name,
+            repository=self.profile.repository,
             sha=self._sha(),
             parents=parents,
             author_name=author,
@@ -362,7 +363,14 @@ class ServiceSimulation:
             committer_time=moment,
             subject=subject,
             reverts=reverts,
+            paths=self._paths(),
         )
+
+    def _paths(self) -> tuple[str, ...] | None:
+        """The files a commit changed: only simulated for a monorepo, whose services need them."""
+        if self.profile.folder is None:
+            return None
+        return (f"{self.profile.folder}/src/module_{self.commits_made % 40:02d}.py",)
 
     def _commit_on_main(
         self,
@@ -376,6 +384,7 @@ class ServiceSimulation:
         item = self._commit(subject, moment, author, parents, reverts)
         self.batch.commits.append(item)
         self.tip = item.sha
+        self.main_line.append(item.sha)
         return item.sha
 
     # --- CI -----------------------------------------------------------------------------------
@@ -389,7 +398,7 @@ class ServiceSimulation:
             outcome = PipelineOutcome.FAILURE if attempt < attempts else PipelineOutcome.SUCCESS
             self.batch.pipeline_runs.append(
                 PipelineRun(
-                    repository=self.profile.name,
+                    repository=self.profile.repository,
                     external_id=f"demo:{self.profile.name}:ci:{key}:{attempt}",
                     source="demo",
                     name="ci",
@@ -441,7 +450,7 @@ class ServiceSimulation:
                 finished_at=finished,
                 external_id=external_id,
                 source="demo",
-                repository=self.profile.name,
+                repository=self.profile.repository,
                 started_at=finished - MINUTE * (4 if automatic else 45),
                 status=DeploymentStatus.SUCCESS,
                 ref="main",

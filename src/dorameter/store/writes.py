@@ -431,6 +431,7 @@ COMMIT_COLUMNS = (
     "additions",
     "deletions",
     "files",
+    "paths",
 )
 
 
@@ -448,6 +449,7 @@ def _commit_row(repository_id: int, commit: Commit) -> tuple[Any, ...]:
         commit.additions,
         commit.deletions,
         commit.files,
+        None if commit.paths is None else "\n".join(commit.paths),
     )
 
 
