@@ -123,9 +123,10 @@ def _declare_services(
 ) -> dict[PathPrefixes, set[str]]:
     """Record each service's paths (and team); read the changed files of commits lacking them.
 
-    Returns, per prefix set, the commits under it. Files are read only for repositories with
-    path-defined services; commits stored before their files were known (by an older run or a
-    platform sync) may have been attributed without them, so those services are walked again.
+    Returns, per prefix set of a branch-deployed service, the commits under it. Files are read
+    only for repositories with path-defined services; commits stored before their files were
+    known (by an older run or a platform sync) may have been attributed without them, so those
+    services are walked again.
     """
     for target in targets:
         if target.prefixes is not None or target.service != name:
@@ -137,14 +138,15 @@ def _declare_services(
     }
     if teams:
         store.set_service_teams(teams)
-    prefix_sets = {target.prefixes for target in targets if target.prefixes is not None}
-    if not prefix_sets:
+    if all(target.prefixes is None for target in targets):
         return {}
     missing = store.commits_without_paths(repository_id)
     store.set_commit_paths(
         repository_id, git.changed_paths(repo, missing), reattribute=len(missing) > added
     )
-    return {prefixes: store.touching_commits(repository_id, prefixes) for prefixes in prefix_sets}
+    # Only a branch-deployed service needs them here: a merge deploys the services it touched.
+    on_branch = {target.prefixes for target in targets if target.prefixes and target.deploy_branch}
+    return store.touching_commits(repository_id, on_branch)
 
 
 def _read_line_counts(store: Store, repo: Path, repository_id: int) -> int:

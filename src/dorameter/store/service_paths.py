@@ -104,17 +104,33 @@ class ServicePathQueries:
                 _reattribute(connection, None, repository_id)
         return updated
 
-    def touching_commits(self, repository_id: int, prefixes: PathPrefixes) -> set[str]:
-        """The shas of the repository's commits that changed a file under the prefixes."""
+    def touching_commits(
+        self, repository_id: int, prefix_sets: Iterable[PathPrefixes]
+    ) -> dict[PathPrefixes, set[str]]:
+        """Per prefix set, the shas of the repository's commits that changed a file under it,
+        in one read of the repository's commits."""
+        found: dict[PathPrefixes, set[str]] = {prefixes: set() for prefixes in prefix_sets}
+        if not found:
+            return found
         query = select(commits.c.sha, commits.c.paths).where(
             commits.c.repository_id == repository_id, commits.c.paths.is_not(None)
         )
         with self.engine.connect() as connection:
-            return {
-                sha
-                for sha, paths in connection.execute(query)
-                if paths and prefixes.touched(paths.split("\n"))
-            }
+            for sha, paths in connection.execute(query):
+                changed = paths.split("\n") if paths else ()
+                for prefixes, shas in found.items():
+                    if prefixes.touched(changed):
+                        shas.add(sha)
+        return found
+
+    def repository_path_prefixes(self, repository_id: int) -> set[PathPrefixes]:
+        """The prefix sets of every path-defined service of the repository."""
+        query = select(service_paths.c.prefixes).where(
+            service_paths.c.repository_id == repository_id
+        )
+        with self.engine.connect() as connection:
+            stored = connection.execute(query).scalars()
+            return {PathPrefixes.from_stored(text) for text in stored}
 
 
 def _reattribute(connection: Connection, service_id: int | None, repository_id: int) -> None:

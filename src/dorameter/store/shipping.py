@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,10 @@ class ShippingQueries:
         def service_path_prefixes(
             self, service_id: int, repository_id: int
         ) -> PathPrefixes | None: ...
-        def touching_commits(self, repository_id: int, prefixes: PathPrefixes) -> set[str]: ...
+        def touching_commits(
+            self, repository_id: int, prefix_sets: Iterable[PathPrefixes]
+        ) -> dict[PathPrefixes, set[str]]: ...
+        def repository_path_prefixes(self, repository_id: int) -> set[PathPrefixes]: ...
 
     def attribute_pending(self, horizon: timedelta) -> int:
         """Attribute every deployment not attributed yet; returns how many were (re)walked."""
@@ -153,8 +156,9 @@ class ShippingQueries:
         prefixes = self.service_path_prefixes(chain.service_id, chain.repository_id)
         if prefixes is None:
             return None
-        if prefixes not in repo.touching:
-            repo.touching[prefixes] = self.touching_commits(chain.repository_id, prefixes)
+        if prefixes not in repo.touching:  # every service of the repository in one read
+            every = self.repository_path_prefixes(chain.repository_id) | {prefixes}
+            repo.touching.update(self.touching_commits(chain.repository_id, every))
         return repo.touching[prefixes]
 
 
