@@ -145,9 +145,7 @@ def test_a_second_run_with_new_commits_equals_a_fresh_run(tmp_path: Path, store_
     args = ["analyze", str(repo.path), "--config", str(config)]
     run([*args, "--db", store_url])
     repo.commit("docs 2", author_date="2026-03-05T08:00:00Z", files={"README.md": "2\n"})
-    repo.commit(
-        "api: more", author_date="2026-03-05T09:00:00Z", files={"services/api/b.py": "1\n"}
-    )
+    repo.commit("api: more", author_date="2026-03-05T09:00:00Z", files={"services/api/b.py": "1\n"})
     repo.tag("v1.3.0", annotated=True, date="2026-03-05T10:00:00Z")
     # A rollback to v1.2.1's commit, which touched only web: api goes back too.
     repo.tag("v1.2.2", sha=repo.git("rev-parse", "v1.2.1^{commit}"), annotated=True,
@@ -239,3 +237,26 @@ def test_bad_services_settings_name_the_problem(tmp_path: Path, entry: str, mess
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_a_recorded_deployment_of_a_path_service_is_attributed_in_its_monorepo(
+    tmp_path: Path, store_url: str
+) -> None:
+    repo = GitRepo.create(tmp_path / "mono")
+    shas = build_monorepo(repo)
+    config = settings_file(tmp_path)
+    # Deployments come from a pipeline, not from tags: ingest only reads the history.
+    ingest = ["ingest", "git", str(repo.path), "--db", store_url, "--config", str(config)]
+    assert runner.invoke(app, [*ingest, "--tag-pattern", "no-such-tag-*"]).exit_code == 1
+    record = runner.invoke(
+        app, ["record", "deployment", "--db", store_url, "--service", "web", "--sha", shas["bug"],
+              "--finished-at", "2026-03-04T12:00:00Z"],
+    )  # fmt: skip
+    assert record.exit_code == 0, record.output
+
+    web = by_service(run(["report", "--db", store_url, "--service", "web"]))["web"]
+
+    # No --repository: the service's one monorepo. It shipped web's page and bug (not the api,
+    # library or README commits before them); the first deployment's history counts in full.
+    assert web["lead_time"]["count"] == 2
+    assert web["lead_time"]["median_seconds"] == pytest.approx((50 + 3) / 2 * HOUR)

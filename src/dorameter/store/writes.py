@@ -23,6 +23,7 @@ from dorameter.store.schema import (
     deployments,
     incidents,
     repositories,
+    service_paths,
     services,
     to_micros,
 )
@@ -262,6 +263,24 @@ class NameIds:
     def repository(self, name: str | None) -> int | None:
         return None if name is None else self._id(repositories, name)
 
+    def deployment_repository(self, item: Deployment, service_id: int) -> int | None:
+        """The repository a deployment names; a source that names none but the service itself
+        (`record deployment` without --repository, the push API, CDEvents) means the one
+        repository the service is defined in by paths, when it is a monorepo service."""
+        if item.repository == item.service:
+            key = ("service_paths", item.service)
+            if key not in self._known:
+                owners = self._connection.execute(
+                    select(service_paths.c.repository_id).where(
+                        service_paths.c.service_id == service_id
+                    )
+                ).scalars()
+                found = list(owners)
+                self._known[key] = found[0] if len(found) == 1 else -1
+            if self._known[key] >= 0:
+                return self._known[key]
+        return self.repository(item.repository or None)
+
     def _id(self, table: Any, name: str) -> int:
         key = (table.name, name)
         if key not in self._known:
@@ -270,12 +289,13 @@ class NameIds:
 
 
 def _deployment_row(names: NameIds, item: Deployment) -> dict[str, Any]:
+    service_id = names.service(item.service)
     return {
         "external_id": item.external_id,
         "source": item.source,
-        "service_id": names.service(item.service),
+        "service_id": service_id,
         "environment": item.environment,
-        "repository_id": names.repository(item.repository or None),
+        "repository_id": names.deployment_repository(item, service_id),
         "sha": item.sha,
         "ref": item.ref,
         "started_at": optional_micros(item.started_at),
