@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from dorameter.cli import app
 from dorameter.config import Settings
 from dorameter.demo import DemoOptions, generate_demo
-from dorameter.demo.organisation import SMALL_ORGANISATION
+from dorameter.demo.organisation import SMALL_ORGANISATION, large_organisation
 from dorameter.model import Period
 from dorameter.report import ServiceReport, build_report
 from dorameter.store import Store, open_store
@@ -166,3 +166,11 @@ def test_the_search_team_shares_one_monorepo_and_each_service_ships_only_its_fol
         if parents and folders[parents.split()[0]].split("/")[1] != paths.split("/")[1]
     )
     assert crossings > 50
+
+
+def test_the_large_organisation_has_200_services_and_one_monorepo() -> None:
+    profiles = large_organisation()
+    assert len(profiles) == 200
+    shared = [profile.name for profile in profiles if profile.monorepo]
+    assert shared == [f"service-00{index}" for index in range(5)]
+    assert {profile.repository for profile in profiles if profile.monorepo} == {"team-00-monorepo"}

@@ -177,7 +177,8 @@ HISTORY_DAYS = 270  # baseline quarter, transformation quarter, the quarter it a
 
 
 def large_organisation(services: int = 200) -> tuple[ServiceProfile, ...]:
-    """Many services cycling through the ways of working, for scale tests and benchmarks."""
+    """Many services cycling through the ways of working, for scale tests and benchmarks; the
+    first team's five services share one monorepo."""
     ways = (steady(HIGH), steady(MEDIUM), steady(ELITE), steady(LOW), CASE_STUDY)
     styles = (MergeStyle.SQUASH, MergeStyle.MERGE_COMMIT, MergeStyle.MERGE_COMMIT)
     return tuple(
@@ -189,6 +190,8 @@ def large_organisation(services: int = 200) -> tuple[ServiceProfile, ...]:
             merge_style=styles[index % len(styles)],
             flaky_ci=0.15 if index % 17 == 0 else 0.0,
             outage_every_days=10,
+            # The first team keeps its five services in one monorepo.
+            monorepo="team-00-monorepo" if index < 5 else None,
         )
         for index in range(services)
     )
