@@ -1,4 +1,4 @@
-"""The vocabulary of flow diagnosis: merged pull requests and CI runs of a service, as loaded.
+"""The vocabulary of flow diagnosis: the pull requests and CI runs of a service, as loaded.
 
 Part of the model (frozen dataclasses, no I/O); kept beside model.py so that module stays a
 readable size. Reviews are carried as they are: which reviewers are bots is decided by the
@@ -57,9 +57,36 @@ class PullRequestFact:
 
 
 @dataclass(frozen=True)
+class OpenPullRequestFact:
+    """A pull request still open at the period's end: opened before it, merged or closed only
+    after it (or not yet). Only trunk-based flow reads these: without a merge there is no stage,
+    lead time or batch to measure, and a PR closed without merging never counts as merged.
+    """
+
+    external_id: str
+    service: str
+    number: int
+    title: str
+    author: str
+    created_at: datetime
+    first_commit_at: datetime | None = None
+    draft: bool = False
+    url: str | None = None
+
+    @property
+    def started_at(self) -> datetime:
+        """When its branch's life began: its first commit, or its opening if that is earlier
+        or the commits are unknown (GitLab's are read only once a merge request merges)."""
+        if self.first_commit_at is None:
+            return self.created_at
+        return min(self.first_commit_at, self.created_at)
+
+
+@dataclass(frozen=True)
 class FlowData:
     """Everything the flow diagnosis of one service needs for a period."""
 
     service: str
     pull_requests: tuple[PullRequestFact, ...] = ()  # merged in the period
     pipeline_runs: tuple[PipelineRun, ...] = ()  # created in the period
+    open_pull_requests: tuple[OpenPullRequestFact, ...] = ()  # still open at the period's end

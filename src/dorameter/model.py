@@ -325,6 +325,8 @@ class IncidentFact:
     title: str = ""
     linked_deployment_id: int | None = None
     change_caused: bool | None = None
+    severity: str | None = None
+    caused_by_sha: str | None = None  # the commit it names, shown when no deployment shipped it
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,7 @@ class DeploymentOutcome:
     failure_reasons: tuple[FailureReason, ...] = ()
     recovered_at: datetime | None = None
     unplanned_reasons: tuple[UnplannedReason, ...] = ()
+    incidents: tuple[int, ...] = ()  # ids of the incidents that failed it (rules 1 and 2)
 
     @property
     def failed(self) -> bool:

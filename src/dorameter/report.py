@@ -16,6 +16,7 @@ from dorameter.metrics.bands import BAND_RULE_NOTES, Band, restore_metric, worst
 from dorameter.metrics.change_fail_rate import RateResult, change_fail_rate
 from dorameter.metrics.failures import classify_deployments
 from dorameter.metrics.frequency import FrequencyResult, deployment_frequency
+from dorameter.metrics.incidents import NotableIncidents, notable_incidents
 from dorameter.metrics.lead_time import LeadTimeResult, change_lead_time
 from dorameter.metrics.quickcheck import QuickCheck, quick_check
 from dorameter.metrics.recovery import RecoveryResult, recovery_time, time_to_restore
@@ -45,6 +46,7 @@ class ServiceReport:
     failed_attempts: int
     failed_deployments: tuple[DeploymentOutcome, ...]
     diagnosis: Diagnosis
+    incidents: NotableIncidents = field(default_factory=NotableIncidents)  # started in the period
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -159,10 +161,12 @@ def merge_flows(name: str, flows: Sequence[FlowData]) -> FlowData:
             if known is None or (item.deployed_at and not known.deployed_at):
                 pull_requests[item.external_id] = item
     runs = {run.external_id: run for flow in flows for run in flow.pipeline_runs}
+    still_open = {item.external_id: item for flow in flows for item in flow.open_pull_requests}
     return FlowData(
         name,
         tuple(sorted(pull_requests.values(), key=lambda item: item.merged_at)),
         tuple(sorted(runs.values(), key=lambda run: run.created_at)),
+        tuple(sorted(still_open.values(), key=lambda item: item.created_at)),
     )
 
 
@@ -213,6 +217,7 @@ def service_report(
             period,
             settings.bots,
         ),
+        incidents=notable_incidents(data.incidents, outcomes, period),
         notes=data.notes + _quality_notes(data, period, frequency, lead, bands),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dorameter.flow_model import PullRequestFact, ReviewFact
+from dorameter.flow_model import OpenPullRequestFact, PullRequestFact, ReviewFact
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 HOUR = 3600.0
@@ -42,4 +42,25 @@ def pr(
         reviews=tuple(ReviewFact(reviewer, at(hours)) for reviewer, hours in reviews),
         additions=size,
         deletions=0 if size is not None else None,
+    )
+
+
+def open_pr(
+    number: int,
+    *,
+    created: float,
+    first_commit: float | None = None,
+    title: str = "",
+    draft: bool = False,
+) -> OpenPullRequestFact:
+    """A PR still open at the period's end, opened `created` hours after T0."""
+    return OpenPullRequestFact(
+        external_id=f"test:shop#{number}",
+        service="shop",
+        number=number,
+        title=title or f"Change {number}",
+        author="ada",
+        created_at=at(created),
+        first_commit_at=None if first_commit is None else at(first_commit),
+        draft=draft,
     )

@@ -13,7 +13,7 @@ from dorameter.analysis.diagnosis import StabilityFigures, diagnose
 from dorameter.analysis.findings import FindingKind
 from dorameter.analysis.stages import Stage, pull_request_stages
 from dorameter.analysis.trunk import trunk_flow
-from dorameter.flow_model import FlowData
+from dorameter.flow_model import FlowData, OpenPullRequestFact, PullRequestFact
 from dorameter.metrics.bands import Band
 from dorameter.metrics.change_fail_rate import RateResult
 from dorameter.metrics.frequency import FrequencyResult
@@ -21,7 +21,7 @@ from dorameter.metrics.lead_time import LeadTimeResult
 from dorameter.metrics.recovery import RecoveryResult
 from dorameter.metrics.stats import summarize_durations
 from dorameter.model import BotRules, Period, PipelineOutcome, PipelineRun
-from tests.analysis.analysis_support import HOUR, T0, at, pr
+from tests.analysis.analysis_support import HOUR, T0, at, open_pr, pr
 
 BOTS = BotRules()
 WEEK = Period(T0 - timedelta(days=1), T0 + timedelta(days=6))
@@ -67,6 +67,81 @@ def test_trunk_flow() -> None:
     assert flow.branch_lifetime.median_seconds == 8 * HOUR
     assert (flow.long_lived, flow.long_lived_share, flow.active_developers) == (1, 1 / 3, 2)
     assert flow.merges_per_developer_per_day == pytest.approx(3 / 2 / 7)
+
+
+MERGED = [pr(1), pr(2, first_commit=-100), pr(3)]  # branches of 8 h, 108 h, 8 h
+OPEN = [
+    open_pr(10, created=100),  # 44 h at the period's end (T0 + 144 h): not long-lived
+    open_pr(11, created=20),  # 124 h
+    open_pr(12, created=-200, first_commit=-300),  # 444 h from its first commit
+    open_pr(13, created=0, first_commit=10),  # a commit dated after the opening: 144 h
+]
+
+
+@pytest.mark.parametrize(
+    ("merged", "still_open", "counts", "listed", "share"),
+    [
+        (MERGED, [], (1, 1, 0), [], 1 / 3),
+        (MERGED, OPEN, (4, 1, 4), [(12, 444), (13, 144), (11, 124)], 4 / 7),
+        ([], [open_pr(20, created=-10)], (1, 0, 1), [(20, 154)], 1.0),
+        ([pr(1, first_commit=None)], [open_pr(21, created=140)], (0, 0, 1), [], 0.0),
+        ([], [], (0, 0, 0), [], None),
+    ],
+    ids=["merged only", "merged and open", "open only", "unknown lifetime", "nothing"],
+)
+def test_trunk_flow_counts_pull_requests_still_open_at_the_end(
+    merged: list[PullRequestFact],
+    still_open: list[OpenPullRequestFact],
+    counts: tuple[int, int, int],
+    listed: list[tuple[int, float]],
+    share: float | None,
+) -> None:
+    stages = [pull_request_stages(item, BOTS) for item in merged]
+    flow = trunk_flow(stages, WEEK, still_open)
+
+    assert (flow.long_lived, flow.long_lived_merged, flow.open_at_end) == counts
+    assert [(a.pull_request.number, a.age_seconds / HOUR) for a in flow.long_lived_open] == listed
+    assert flow.long_lived_share == share
+    assert flow.active_developers == len({item.author for item in merged})  # merged PRs only
+
+
+@pytest.mark.parametrize(
+    ("merged", "still_open", "message"),
+    [
+        (
+            [pr(1, first_commit=-100), pr(2)],
+            [],
+            "50% of merged PRs (1) lived longer than 3 days from first commit to merge.",
+        ),
+        (
+            MERGED,
+            OPEN,
+            "57% of PRs (4 of 7, merged in the period or still open at its end) lived longer "
+            "than 3 days: 1 merged that late, 3 still open: #12 Change 12 (18.5 d), "
+            "#13 Change 13 (6 d), #11 Change 11 (5.2 d).",
+        ),
+        (
+            [],
+            [open_pr(n, created=-n) for n in range(1, 6)],
+            "100% of PRs (5 of 5, merged in the period or still open at its end) lived longer "
+            "than 3 days: 0 merged that late, 5 still open: #5 Change 5 (6.2 d), "
+            "#4 Change 4 (6.2 d), #3 Change 3 (6.1 d) and 2 more.",
+        ),
+        ([pr(1), pr(2), pr(3)], [open_pr(9, created=-100)], None),  # 25%: not worth saying
+    ],
+    ids=["merged only", "names the oldest open", "and more", "below the share"],
+)
+def test_the_long_lived_finding_names_the_open_pull_requests(
+    merged: list[PullRequestFact], still_open: list[OpenPullRequestFact], message: str | None
+) -> None:
+    flow = FlowData("shop", tuple(merged), (), tuple(still_open))
+    quiet = StabilityFigures(
+        (), RateResult(0, 0, None, None, None), RecoveryResult(summarize_durations([]), 0, None)
+    )
+    diagnosis = diagnose(flow, quiet, WEEK, BOTS)
+
+    found = [f.message for f in diagnosis.findings if f.kind is FindingKind.LONG_LIVED_BRANCHES]
+    assert found == ([message] if message else [])
 
 
 def run(

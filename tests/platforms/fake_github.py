@@ -122,6 +122,7 @@ def pull_node(
     created: float = -48.0,
     updated: float | None = None,
     merged: float | None = None,
+    closed: float | None = None,  # closed without merging (ignored when merged)
     merge_commit: str | None = None,
     base: str = "main",
     draft: bool = False,
@@ -132,17 +133,19 @@ def pull_node(
     bot_author: bool = False,
 ) -> dict[str, Any]:
     """A pull request node as GitHub's GraphQL API returns it."""
-    last = max([created, *(t for *_, t in reviews), merged or created])
+    ended = merged if merged is not None else closed
+    last = max([created, *(t for *_, t in reviews), ended if ended is not None else created])
+    state = "MERGED" if merged is not None else "CLOSED" if closed is not None else "OPEN"
     return {
         "number": number,
         "title": title or f"Change {number}",
         "url": f"https://github.example/pull/{number}",
-        "state": "MERGED" if merged is not None else "OPEN",
+        "state": state,
         "isDraft": draft,
         "createdAt": at(created),
         "updatedAt": at(updated if updated is not None else last),
         "mergedAt": at(merged) if merged is not None else None,
-        "closedAt": at(merged) if merged is not None else None,
+        "closedAt": at(ended) if ended is not None else None,
         "baseRefName": base,
         "headRefName": f"feature-{number}",
         "additions": 10 * number,

@@ -54,22 +54,27 @@ class FakeProject:
     def add_merge_request(
         self,
         iid: int,
-        merged: float,
+        merged: float | None,
         commits: list[tuple[str, float, str]],
         merge_commit: str | None = None,
         squash_commit: str | None = None,
         notes: list[tuple[int, str, str, bool, float]] = (),  # type: ignore[assignment]
-    ) -> None:
+        closed: float | None = None,  # closed without merging (when not merged)
+    ) -> dict[str, Any]:
+        """A merge request: merged at `merged`, else closed at `closed`, else still open."""
+        created = commits[0][1] + 1
+        ended = merged if merged is not None else closed
+        state = "merged" if merged is not None else "closed" if closed is not None else "opened"
         self.merge_requests.append(
             {
                 "id": 1000 + iid,
                 "iid": iid,
                 "title": f"Change {iid}",
-                "state": "merged",
-                "created_at": at(commits[0][1] + 1),
-                "updated_at": at(merged),
-                "merged_at": at(merged),
-                "closed_at": None,
+                "state": state,
+                "created_at": at(created),
+                "updated_at": at(ended if ended is not None else created),
+                "merged_at": at(merged) if merged is not None else None,
+                "closed_at": at(closed) if merged is None and closed is not None else None,
                 "target_branch": self.default_branch,
                 "source_branch": f"feature-{iid}",
                 "author": {"username": "ada"},
@@ -97,6 +102,7 @@ class FakeProject:
             }
             for identifier, login, body, system, hours in notes
         ]
+        return self.merge_requests[-1]
 
     def add_deployment(
         self, identifier: int, commit: str, environment: str, status: str, hours: float

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dorameter.model import Period
 from dorameter.report import build_report
 from dorameter.store import Store
-from tests.platforms.fake_github import T0, FakeGitHub, at, sha
+from dorameter.store.schema import pull_requests
+from tests.platforms.fake_github import T0, FakeGitHub, at, pull_node, sha
 from tests.platforms.github_support import SETTINGS, source_for, sync, three_merge_styles
 
 HOUR = 3600.0
@@ -105,3 +107,57 @@ def test_a_repository_another_process_is_syncing_is_left_alone(
     finally:
         other.close()
     assert sync(store, source_for(fake)).counts.pull_requests.added == 3
+
+
+def pull_states(store: Store) -> list[tuple[int, str, bool]]:
+    """(number, state, has a merge time) of every stored pull request."""
+    with store.engine.connect() as connection:
+        query = select(pull_requests.c.number, pull_requests.c.state, pull_requests.c.merged_at)
+        found = connection.execute(query.order_by(pull_requests.c.number))
+        return [(number, state, merged_at is not None) for number, state, merged_at in found]
+
+
+def test_open_and_closed_pull_requests_are_read_and_updated_when_they_merge_or_close(
+    store: Store, fake: FakeGitHub
+) -> None:
+    repo = fake.repository("acme/shop")
+    repo.add_pull(4, created=-200, commits=[(sha("o4"), -210, "Old work")])
+    repo.add_pull(5, created=-2, commits=[(sha("o5"), -2, "New work")])
+    repo.add_pull(6, created=-100, closed=-1, commits=[(sha("o6"), -100, "Abandoned")])
+    repo.add_pull(7, created=-100, commits=[(sha("o7"), -120, "Slow work")], title="Migrate")
+    sync(store, source_for(fake))
+    assert pull_states(store) == [
+        (1, "merged", True),
+        (2, "merged", True),
+        (3, "merged", True),
+        (4, "open", False),
+        (5, "open", False),
+        (6, "closed", False),
+        (7, "open", False),
+    ]
+    day = Period(T0 - timedelta(hours=24), T0 + timedelta(hours=1))
+    [shop] = build_report(store, SETTINGS, day, ["shop"]).services
+    trunk = shop.diagnosis.trunk
+    assert shop.diagnosis.pull_requests == 3  # stages and batch sizes: merged PRs only
+    assert (trunk.long_lived, trunk.long_lived_merged, trunk.open_at_end) == (2, 0, 3)
+    assert [age.pull_request.number for age in trunk.long_lived_open] == [4, 7]  # 211 h, 121 h
+    assert (
+        "2 still open: #4 Change 4 (8.8 d), #7 Migrate (5 d)."
+        in shop.diagnosis.findings[-1].message
+    )
+
+    # #4 merges and #5 is closed unmerged; the next run reads both again and updates them
+    repo.pulls[3] = pull_node(
+        4, created=-200, merged=2, merge_commit=sha("M4"), commits=[(sha("o4"), -210, "Old work")]
+    )
+    repo.pulls[4] = pull_node(5, created=-2, closed=2, commits=[(sha("o5"), -2, "New work")])
+    later = sync(store, source_for(fake))
+
+    assert later.counts.pull_requests.updated == 2 and later.counts.pull_requests.added == 0
+    assert pull_states(store)[3:5] == [(4, "merged", True), (5, "closed", False)]
+    longer = Period(T0 - timedelta(hours=24), T0 + timedelta(hours=3))
+    [shop] = build_report(store, SETTINGS, longer, ["shop"]).services
+    trunk = shop.diagnosis.trunk
+    assert shop.diagnosis.pull_requests == 4
+    assert (trunk.long_lived, trunk.long_lived_merged, trunk.open_at_end) == (2, 1, 1)
+    assert [age.pull_request.number for age in trunk.long_lived_open] == [7]

@@ -21,6 +21,7 @@ from dorameter.sources.gitlab_objects import (
     note_from_gitlab,
     pipeline_run_from_gitlab,
 )
+from dorameter.sources.platform import merge_deployment
 from tests.platforms.fixtures import GITLAB_HOOKS, load
 
 
@@ -109,6 +110,30 @@ def test_rest_merge_request() -> None:
     assert merge_request_from_gitlab(with_merge).merge_commit_sha == "5" * 40  # the squash
     plain_merge = rest_merge_request(merge_commit_sha="6" * 40, squash_commit_sha=None)
     assert merge_request_from_gitlab(plain_merge).merge_commit_sha == "6" * 40
+
+
+def test_an_open_merge_request_webhook_has_no_merge() -> None:
+    mr = merge_request_from_gitlab(hook("merge_request")["object_attributes"])
+
+    assert (mr.state, mr.merged_at, mr.merge_commit_sha, mr.closed_at) == ("open", None, None, None)
+    assert merge_deployment(mr, "production") is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"state": "closed", "closed_at": "2026-03-03T08:00:00.000Z"},
+        {"state": "opened", "merged_at": None},
+        {"state": "locked"},
+    ],
+)
+def test_a_closed_or_open_merge_request_never_counts_as_merged(changes: dict[str, Any]) -> None:
+    # The REST example still carries its merge time and squash sha: they must not make a merge.
+    mr = merge_request_from_gitlab(rest_merge_request(**changes))
+
+    assert mr.state == ("closed" if changes["state"] == "closed" else "open")
+    assert mr.merged_at is None and mr.merge_commit_sha is None
+    assert merge_deployment(mr, "production") is None
 
 
 def test_a_merged_webhook_without_merge_time_uses_its_last_update() -> None:

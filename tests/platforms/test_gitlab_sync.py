@@ -18,7 +18,7 @@ from dorameter.report import build_report
 from dorameter.sources.gitlab import GitLabSource, gitlab_api
 from dorameter.sources.platform import RepositoryPlan, parse_deployment_spec
 from dorameter.store import Store, open_store
-from dorameter.store.schema import deployments, incidents, pipeline_runs, reviews
+from dorameter.store.schema import deployments, incidents, pipeline_runs, pull_requests, reviews
 from dorameter.sync import SyncReport, Target, sync_repositories
 from tests.platforms.fake_api import serve
 from tests.platforms.fake_github import T0, at, sha
@@ -104,6 +104,62 @@ def test_later_runs_ask_only_for_what_was_updated(store: Store, fake: FakeGitLab
     assert ("gitlab:shop/api/deployments/4", "failure") in rows(
         store, deployments, "external_id", "status"
     )
+
+
+def merge_request_states(store: Store) -> list[tuple[str, str, bool]]:
+    """(external id, state, has a merge time) of every stored merge request."""
+    found = rows(store, pull_requests, "external_id", "state", "merged_at")
+    return [(external_id, state, merged is not None) for external_id, state, merged in found]
+
+
+def test_open_and_closed_merge_requests_are_read_and_updated_when_they_merge_or_close(
+    store: Store, fake: FakeGitLab
+) -> None:
+    project = fake.projects["shop/api"]
+    old = project.add_merge_request(4, None, [(sha("o4"), -210, "Old work")])  # opened -209 h
+    project.add_merge_request(5, None, [(sha("o5"), -100, "Abandoned")], closed=-1)
+    young = project.add_merge_request(6, None, [(sha("o6"), -3, "New work")])
+    first = sync(store, fake)
+
+    assert first.counts.pull_requests.added == 6
+    assert fake.counts()["GET /projects/shop/api/merge_requests/N/commits"] == 3  # merged ones
+    assert merge_request_states(store)[3:] == [
+        ("gitlab:shop/api!4", "open", False),
+        ("gitlab:shop/api!5", "closed", False),
+        ("gitlab:shop/api!6", "open", False),
+    ]
+    day = Period(T0 - timedelta(hours=24), T0 + timedelta(hours=1))
+    [api] = build_report(store, SETTINGS, day, ["api"]).services
+    trunk = api.diagnosis.trunk
+    assert api.diagnosis.pull_requests == 3  # merged in the period
+    assert (trunk.long_lived, trunk.open_at_end) == (1, 2)
+    # GitLab's commits of an open merge request are not read: its age counts from its opening
+    assert [(a.pull_request.number, a.age_seconds) for a in trunk.long_lived_open] == [
+        (4, 210 * HOUR)
+    ]
+
+    old |= {
+        "state": "merged",
+        "merged_at": at(2),
+        "updated_at": at(2),
+        "merge_commit_sha": "f" * 40,
+    }
+    young |= {"state": "closed", "closed_at": at(2), "updated_at": at(2)}
+    later = sync(store, fake)
+
+    assert later.counts.pull_requests.updated == 2 and later.counts.pull_requests.added == 0
+    assert merge_request_states(store)[3:] == [
+        ("gitlab:shop/api!4", "merged", True),
+        ("gitlab:shop/api!5", "closed", False),
+        ("gitlab:shop/api!6", "closed", False),
+    ]
+    longer = Period(T0 - timedelta(hours=24), T0 + timedelta(hours=3))
+    [api] = build_report(store, SETTINGS, longer, ["api"]).services
+    trunk = api.diagnosis.trunk
+    assert api.diagnosis.pull_requests == 4
+    # !4's branch lived 212 h from its first commit (read now that it merged)
+    assert (trunk.long_lived, trunk.long_lived_merged, trunk.open_at_end) == (1, 1, 0)
+    assert trunk.branch_lifetime.count == 4
 
 
 def test_releases_and_tags(store: Store, fake: FakeGitLab) -> None:

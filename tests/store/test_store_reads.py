@@ -59,7 +59,12 @@ def incident(external_id: str, start_hours: float, **fields: object) -> Incident
 
 INCIDENTS = [
     incident(
-        "inc-1", 2.5, resolved_at=at(4), title="Checkout errors", caused_by_deployment="shop-1"
+        "inc-1",
+        2.5,
+        resolved_at=at(4),
+        title="Checkout errors",
+        caused_by_deployment="shop-1",
+        severity="1",
     ),
     incident(
         "inc-2", 5.5, title="Feature broken", caused_by_sha=sha("f")
@@ -130,13 +135,22 @@ def test_load_delivery_returns_the_hand_computed_facts(store: Store) -> None:
         )
 
     assert sorted(data.incidents, key=lambda item: item.started_at) == [
-        known("inc-1", 2.5, "Checkout errors", resolved_at=at(4), linked_deployment_id=d1),
-        known("inc-2", 5.5, "Feature broken", linked_deployment_id=d2),
-        known("inc-3", 6.5, "Still broken", linked_deployment_id=d2),
+        known(
+            "inc-1",
+            2.5,
+            "Checkout errors",
+            resolved_at=at(4),
+            linked_deployment_id=d1,
+            severity="1",
+        ),
+        known("inc-2", 5.5, "Feature broken", linked_deployment_id=d2, caused_by_sha=sha("f")),
+        known("inc-3", 6.5, "Still broken", linked_deployment_id=d2, caused_by_sha=sha("m")[:8]),
         known("inc-4", 7, "Provider outage", resolved_at=at(7.5), change_caused=False),
         known("inc-5", 7.5, "Named elsewhere"),
-        known("inc-7", 7.6, "Abbreviated commit", linked_deployment_id=d2),
-        known("inc-8", 7.7, "Too short to name"),
+        known(
+            "inc-7", 7.6, "Abbreviated commit", linked_deployment_id=d2, caused_by_sha=sha("c")[:7]
+        ),
+        known("inc-8", 7.7, "Too short to name", caused_by_sha=sha("c")[:3]),
     ]
     assert data.attempts_failed == 1
     assert data.has_pr_data is False

@@ -192,6 +192,19 @@ def test_a_merged_pull_request_keeps_its_merge(client: TestClient, store: Store)
     assert [tuple(row) for row in found] == [("merged", "c" * 40)]
 
 
+@pytest.mark.parametrize("order", [("opened", "closed"), ("closed", "opened")])
+def test_a_pull_request_closed_without_merging_stays_closed_and_unmerged(
+    client: TestClient, store: Store, order: tuple[str, str]
+) -> None:
+    for action in order:
+        send(client, "pull_request", load(f"pull_request/{action}.payload.json"))
+        settled(store)
+
+    found = rows(store, "SELECT state, merged_at, merge_commit_sha, closed_at FROM pull_requests")
+    closed_at = to_micros(datetime(2019, 5, 15, 15, 21, 18, tzinfo=UTC))
+    assert [tuple(row) for row in found] == [("closed", None, None, closed_at)]
+
+
 def test_ready_for_review_records_when_the_draft_became_ready(
     client: TestClient, store: Store
 ) -> None:

@@ -16,7 +16,7 @@ from dorameter.analysis.stages import (
     pull_request_stages,
     summarize_stages,
 )
-from dorameter.analysis.trunk import TrunkFlow, trunk_flow
+from dorameter.analysis.trunk import TrunkFlow, long_lived_finding, trunk_flow
 from dorameter.flow_model import FlowData
 from dorameter.metrics.bands import Band
 from dorameter.metrics.change_fail_rate import RateResult
@@ -27,7 +27,6 @@ from dorameter.model import BotRules, Period
 # When a finding is worth saying (data, not code branches).
 SLOW_CI_SECONDS = 15 * 60.0
 FLAKY_SHARE = 0.1
-LONG_LIVED_SHARE = 0.25
 LARGE_BATCH_FACTOR = 2.0
 MIN_BUCKET = 3
 WORRYING_BANDS = (Band.MEDIUM, Band.LOW)
@@ -78,12 +77,13 @@ def diagnose(
     summaries = summarize_stages(stages)
     slowest = bottleneck(summaries)
     buckets = batch_buckets(stages, stability.failed_deployments)
-    trunk = trunk_flow(stages, period)
+    trunk = trunk_flow(stages, period, flow.open_pull_requests)
+    long_lived = long_lived_finding(trunk)
     ci = ci_feedback(flow.pipeline_runs)
     findings = (
         ((bottleneck_finding(slowest),) if slowest else ())
         + _batch_findings(buckets)
-        + _trunk_findings(trunk)
+        + ((long_lived,) if long_lived else ())
         + _ci_findings(ci)
         + _stability_findings(stability)
     )
@@ -120,20 +120,6 @@ def _batch_findings(buckets: Sequence[BatchBucket]) -> tuple[Finding, ...]:
             f"PRs of {large.label} lines take a median {duration_text(large.lead_median_seconds)}"
             f" to production against {duration_text(small.lead_median_seconds)} for "
             f"{small.label} lines ({large.count} and {small.count} PRs).",
-        ),
-    )
-
-
-def _trunk_findings(trunk: TrunkFlow) -> tuple[Finding, ...]:
-    share = trunk.long_lived_share
-    if share is None or share <= LONG_LIVED_SHARE:
-        return ()
-    days = trunk.long_lived_threshold_seconds / 86400
-    return (
-        Finding(
-            FindingKind.LONG_LIVED_BRANCHES,
-            f"{share:.0%} of merged PRs ({trunk.long_lived}) lived longer than {days:g} days "
-            "from first commit to merge.",
         ),
     )
 

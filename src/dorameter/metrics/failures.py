@@ -36,6 +36,7 @@ class _Ledger:
     hotfix: list[bool]  # per index: ships a change matching the hotfix pattern
     reasons: list[set[FailureReason]]  # per index: failure reasons found so far
     candidates: list[list[datetime]]  # per index: recovery candidates found so far
+    incidents: list[list[int]]  # per index: ids of the incidents that failed it
 
     def fail(self, index: int, reason: FailureReason, recovery: datetime | None) -> None:
         """Record that deployment `index` failed for `reason`, with a possible recovery time."""
@@ -74,6 +75,7 @@ def _ledger(data: DeliveryData, settings: FailureSettings) -> _Ledger:
         ],
         reasons=[set() for _ in order],
         candidates=[[] for _ in order],
+        incidents=[[] for _ in order],
     )
 
 
@@ -96,6 +98,7 @@ def _mark_incidents(
             reason = FailureReason.INCIDENT_WINDOW
         if index is not None:
             ledger.fail(index, reason, incident.resolved_at)
+            ledger.incidents[index].append(incident.id)
             failed_by[incident.id].append(index)
     return failed_by
 
@@ -207,7 +210,13 @@ def _outcome(ledger: _Ledger, index: int) -> DeploymentOutcome:
     if reasons:
         after = [moment for moment in ledger.candidates[index] if moment >= deployment.finished_at]
         recovered_at = min(after, default=None)
-    return DeploymentOutcome(deployment, reasons, recovered_at, _unplanned(ledger, index))
+    return DeploymentOutcome(
+        deployment,
+        reasons,
+        recovered_at,
+        _unplanned(ledger, index),
+        tuple(ledger.incidents[index]),
+    )
 
 
 def _unplanned(ledger: _Ledger, index: int) -> tuple[UnplannedReason, ...]:

@@ -71,7 +71,9 @@ def _flow_lines(diagnosis: Diagnosis) -> Text:
     return Text(
         f"Branch lifetime: median {human_duration(trunk.branch_lifetime.median_seconds)}, "
         f"p90 {human_duration(trunk.branch_lifetime.p90_seconds)}; longer than "
-        f"{trunk.long_lived_threshold_seconds / 86400:g} days: {long_lived}; merges per active "
+        f"{trunk.long_lived_threshold_seconds / 86400:g} days: {long_lived} "
+        f"({trunk.long_lived_merged} merged, {len(trunk.long_lived_open)} of {trunk.open_at_end}"
+        " still open); merges per active "
         f"developer per day: {'-' if merges is None else f'{merges:.2f}'} "
         f"({trunk.active_developers} developers)\n"
         f"CI: {ci.runs} runs, duration median {human_duration(ci.duration.median_seconds)} "

@@ -8,8 +8,11 @@ from typing import Any
 from dorameter.analysis.batch import BatchBucket
 from dorameter.analysis.diagnosis import Diagnosis
 from dorameter.analysis.stages import PullRequestStages, Stage
+from dorameter.analysis.trunk import OpenPullRequestAge
 from dorameter.analysis.whatif import WhatIf
 from dorameter.metrics.stats import DurationSummary
+
+LISTED_OPEN = 10  # long-lived open PRs listed, oldest first (`long_lived_open` counts all)
 
 
 def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -38,6 +41,12 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
             "long_lived_threshold_seconds": trunk.long_lived_threshold_seconds,
             "active_developers": trunk.active_developers,
             "merges_per_developer_per_day": trunk.merges_per_developer_per_day,
+            "long_lived_merged": trunk.long_lived_merged,
+            "open_at_end": trunk.open_at_end,
+            "long_lived_open": len(trunk.long_lived_open),
+            "long_lived_open_pull_requests": [
+                _open_pull_request(age) for age in trunk.long_lived_open[:LISTED_OPEN]
+            ],
         },
         "ci": {
             "runs": ci.runs,
@@ -104,6 +113,20 @@ def _pull_request(item: PullRequestStages) -> dict[str, Any]:
         "merged_at": _time(fact.merged_at),
         "lead_time_seconds": item.lead_seconds,
         "stages_seconds": {stage.value: item.duration(stage) for stage in Stage},
+    }
+
+
+def _open_pull_request(age: OpenPullRequestAge) -> dict[str, Any]:
+    fact = age.pull_request
+    return {
+        "id": fact.external_id,
+        "number": fact.number,
+        "title": fact.title,
+        "author": fact.author,
+        "url": fact.url,
+        "draft": fact.draft,
+        "created_at": _time(fact.created_at),
+        "age_seconds": age.age_seconds,
     }
 
 

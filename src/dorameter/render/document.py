@@ -7,6 +7,7 @@ from typing import Any
 
 from dorameter.metrics.bands import Band
 from dorameter.metrics.change_fail_rate import RateResult
+from dorameter.metrics.incidents import NotableIncident
 from dorameter.metrics.recovery import RecoveryResult
 from dorameter.metrics.stats import DurationSummary
 from dorameter.model import DeploymentOutcome
@@ -63,6 +64,10 @@ def service_document(service: ServiceReport) -> dict[str, Any]:
         "trend": [
             vars(point) | {"week_start": point.week_start.isoformat()} for point in service.trend
         ],
+        "notable_incidents": {
+            "total": service.incidents.total,
+            "incidents": [_incident(item) for item in service.incidents.items],
+        },
         "diagnosis": diagnosis_document(service.diagnosis),
         "notes": list(service.notes),
     }
@@ -101,6 +106,24 @@ def _failed(outcome: DeploymentOutcome) -> dict[str, Any]:
         "finished_at": _time(deployment.finished_at),
         "reasons": [reason.value for reason in outcome.failure_reasons],
         "recovered_at": _time(outcome.recovered_at) if outcome.recovered_at else None,
+    }
+
+
+def _incident(item: NotableIncident) -> dict[str, Any]:
+    incident = item.incident
+    return {
+        "id": incident.external_id,
+        "service": incident.service,
+        "title": incident.title,
+        "severity": incident.severity,
+        "started_at": _time(incident.started_at),
+        "resolved_at": _time(incident.resolved_at) if incident.resolved_at else None,
+        "restore_seconds": item.restore_seconds,
+        "open_seconds": item.open_seconds,
+        "cause": item.cause.value,
+        "deployment": item.deployment.external_id if item.deployment else None,
+        "link": item.link.value if item.link else None,
+        "commit": incident.caused_by_sha,
     }
 
 

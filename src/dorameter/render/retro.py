@@ -2,23 +2,40 @@
 
 Sections per service: the five keys with bands, weekly trends (inline SVG in HTML), the
 bottleneck and findings, goal progress against a baseline, failed deployments and their
-recovery, and the slowest and biggest pull requests. Every number comes from the Report (and
-the progress rows computed from it); nothing is recomputed here.
+recovery, the notable incidents, and the slowest, biggest and long-lived open pull requests.
+Every number comes from the Report (and the progress rows computed from it); nothing is
+recomputed here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
+from typing import NamedTuple
 
 from dorameter.analysis.progress import GoalMetric, ProgressRow
 from dorameter.analysis.stages import PullRequestStages, Stage
 from dorameter.metrics.bands import Band
 from dorameter.render.console import human_duration
+from dorameter.render.retro_rows import (
+    INCIDENT_HEADER,
+    OPEN_PR_HEADER,
+    incident_rows,
+    open_pull_request_rows,
+)
 from dorameter.render.svg import bar_chart
 from dorameter.report import Report, ServiceReport
 
 Rows = list[list[str]]
+
+
+class Section(NamedTuple):
+    """One titled part of a service's retrospective: a table, a list (no header) or nothing."""
+
+    title: str
+    header: list[str]
+    rows: Rows
+    note: str = ""  # said under the rows (for example how many were left out)
 
 
 def retro_markdown(report: Report, progress: Mapping[str, Sequence[ProgressRow]]) -> str:
@@ -26,15 +43,15 @@ def retro_markdown(report: Report, progress: Mapping[str, Sequence[ProgressRow]]
     lines = [f"# Delivery retrospective {_period(report)}", "", f"Bands: DORA {report.bands}.", ""]
     for service in report.services:
         lines += [f"## {service.service}", ""]
-        for title, header, rows in _sections(service, progress.get(service.service)):
-            lines += [f"### {title}", ""]
-            if header and rows:
-                lines += _markdown_table(header, rows)
-            elif rows:
-                lines += [f"- {row[0]}" for row in rows]
+        for section in _sections(service, progress.get(service.service)):
+            lines += [f"### {section.title}", ""]
+            if section.header and section.rows:
+                lines += _markdown_table(section.header, section.rows)
+            elif section.rows:
+                lines += [f"- {row[0]}" for row in section.rows]
             else:
                 lines.append("None.")
-            lines.append("")
+            lines += ["", section.note, ""] if section.note else [""]
     lines += [f"_Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by dorameter._", ""]
     return "\n".join(lines)
 
@@ -46,14 +63,17 @@ def retro_html(report: Report, progress: Mapping[str, Sequence[ProgressRow]]) ->
     for service in report.services:
         body.append(f"<section><h2>{escape(service.service)}</h2>")
         body.append(_charts(service))
-        for title, header, rows in _sections(service, progress.get(service.service)):
-            body.append(f"<h3>{escape(title)}</h3>")
-            if header and rows:
-                body.append(_html_table(header, rows))
+        for section in _sections(service, progress.get(service.service)):
+            body.append(f"<h3>{escape(section.title)}</h3>")
+            rows = section.rows
+            if section.header and rows:
+                body.append(_html_table(section.header, rows))
             elif rows:
                 body.append("<ul>" + "".join(f"<li>{escape(r[0])}</li>" for r in rows) + "</ul>")
             else:
                 body.append("<p>None.</p>")
+            if section.note:
+                body.append(f'<p class="note">{escape(section.note)}</p>')
         body.append("</section>")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -68,17 +88,15 @@ _CSS = (
     "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
     "text-align:right}td:first-child,th:first-child{text-align:left}"
     ".elite{color:#1a7f37;font-weight:bold}.high{color:#1a7f37}.medium{color:#9a6700}"
-    ".low{color:#cf222e}svg{display:block;margin:.5rem 0}"
+    ".low{color:#cf222e}svg{display:block;margin:.5rem 0}.note{color:#555}"
 )
 
 
-def _sections(
-    service: ServiceReport, rows: Sequence[ProgressRow] | None
-) -> list[tuple[str, list[str], Rows]]:
+def _sections(service: ServiceReport, rows: Sequence[ProgressRow] | None) -> list[Section]:
     diagnosis = service.diagnosis
-    sections: list[tuple[str, list[str], Rows]] = [
-        ("The five keys", ["metric", "value", "band"], _keys(service)),
-        (
+    sections = [
+        Section("The five keys", ["metric", "value", "band"], _keys(service)),
+        Section(
             "Weekly trend",
             ["week", "deployments", "lead time", "failed", "recovery"],
             [
@@ -92,7 +110,7 @@ def _sections(
                 for point in service.trend
             ],
         ),
-        (
+        Section(
             "Bottleneck and findings",
             [],
             [[f"{finding.message} Suggestion: {finding.lever}"] for finding in diagnosis.findings],
@@ -100,14 +118,14 @@ def _sections(
     ]
     if rows is not None:
         sections.append(
-            (
+            Section(
                 "Goal progress",
                 ["metric", "baseline", "now", "change (95%)", "verdict", "target", "band"],
                 [_progress_row(row) for row in rows],
             )
         )
     sections += [
-        (
+        Section(
             "Failed deployments",
             ["deployment", "finished", "why", "recovered"],
             [
@@ -120,10 +138,27 @@ def _sections(
                 for outcome in service.failed_deployments
             ],
         ),
-        ("Slowest pull requests", _PR_HEADER, [_pr_row(item) for item in diagnosis.slowest()]),
-        ("Biggest pull requests", _PR_HEADER, [_pr_row(item) for item in diagnosis.biggest()]),
+        _incidents(service),
+        Section("Slowest pull requests", _PR_HEADER, [_pr_row(i) for i in diagnosis.slowest()]),
+        Section("Biggest pull requests", _PR_HEADER, [_pr_row(i) for i in diagnosis.biggest()]),
+        _open_pull_requests(service),
     ]
     return sections
+
+
+def _incidents(service: ServiceReport) -> Section:
+    found = service.incidents
+    more = f"{found.more} more incident(s) of the period not listed." if found.more else ""
+    return Section("Notable incidents", INCIDENT_HEADER, incident_rows(found), more)
+
+
+def _open_pull_requests(service: ServiceReport) -> Section:
+    trunk = service.diagnosis.trunk
+    rows = open_pull_request_rows(trunk)
+    more = len(trunk.long_lived_open) - len(rows)
+    note = f"{more} more not listed." if more > 0 else ""
+    days = f"{trunk.long_lived_threshold_seconds / 86400:g}"
+    return Section(f"Pull requests open longer than {days} days", OPEN_PR_HEADER, rows, note)
 
 
 _PR_HEADER = ["pull request", "author", "lines", "lead time", "bottleneck stage"]

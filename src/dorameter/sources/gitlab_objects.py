@@ -92,7 +92,8 @@ def merge_request_from_gitlab(
     state = _MR_STATES.get(mr.get("state") or _MR_STATE_IDS.get(mr.get("state_id"), ""))
     if state is None:
         raise InvalidInput("GitLab merge request: missing field 'state'")
-    merged_at = mr.optional_instant("merged_at")
+    # Only a merged merge request has a merge: a closed one never counts as merged.
+    merged_at = mr.optional_instant("merged_at") if state == "merged" else None
     if state == "merged" and merged_at is None:
         merged_at = mr.instant("updated_at")
     return PullRequest(
@@ -109,7 +110,9 @@ def merge_request_from_gitlab(
         closed_at=mr.optional_instant("closed_at"),
         # A squash lands as its own commit (with a merge commit on top unless fast-forward):
         # the squash carries the changes, so lead time must find the merge request through it.
-        merge_commit_sha=mr.get("squash_commit_sha") or mr.get("merge_commit_sha"),
+        merge_commit_sha=(mr.get("squash_commit_sha") or mr.get("merge_commit_sha"))
+        if merged_at
+        else None,
         base_branch=mr.get("target_branch"),
         head_branch=mr.get("source_branch"),
         changed_files=_count(mr.get("changes_count")),

@@ -5,6 +5,8 @@ deploy stage ends at the first successful production deployment of the service t
 PR's merge commit (pull_requests -> commits -> shipped -> deployments). A merged PR that no
 deployment of a service shipped yet belongs to every service deploying from its repository,
 with the deploy stage missing. CI runs are those created in the period in the same repositories.
+Pull requests still open at the period's end (opened before it, merged or closed only after it,
+or not yet) belong to every service deploying from their repository; only trunk flow reads them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from dorameter.flow_model import FlowData, PullRequestFact, ReviewFact
+from dorameter.flow_model import FlowData, OpenPullRequestFact, PullRequestFact, ReviewFact
 from dorameter.model import Period, PipelineOutcome, PipelineRun
 from dorameter.store.schema import (
     commits,
@@ -57,13 +59,17 @@ def load_flows(
     rows = _merged_pull_requests(connection, all_repositories, period)
     shipped_by = _deployments_shipping(connection, rows, list(ids.values()), environments)
     found_reviews = _reviews(connection, [row.external_id for row in rows])
-    unknown_starts = [row.external_id for row in rows if not row.first_commit_at]
+    open_rows = _open_pull_requests(connection, all_repositories, period)
+    unknown_starts = [row.external_id for row in rows + open_rows if not row.first_commit_at]
     starts = _first_commits(connection, unknown_starts)
     runs = _pipeline_runs(connection, all_repositories, period)
     shipped_prs = {pull_request for pull_request, _ in shipped_by}
     by_repository: dict[int, list[Any]] = {}
     for row in rows:
         by_repository.setdefault(row.repository_id, []).append(row)
+    open_by_repository: dict[int, list[Any]] = {}
+    for row in open_rows:
+        open_by_repository.setdefault(row.repository_id, []).append(row)
     by_id = {row.id: row for row in rows}
     shipped_for: dict[int, list[Any]] = {}
     for pull_request, shipping_service in shipped_by:
@@ -93,7 +99,12 @@ def load_flows(
             (item for repository in mine for item in runs_by_repository.get(repository, [])),
             key=lambda item: item[0],  # the query's order: creation time, then id
         )
-        flows.append(FlowData(name, tuple(facts), tuple(run for _, run in own_runs)))
+        still_open = sorted(
+            (row for repository in mine for row in open_by_repository.get(repository, [])),
+            key=lambda row: (row.created_at, row.id),
+        )
+        open_facts = tuple(_open_fact(row, name, starts) for row in still_open)
+        flows.append(FlowData(name, tuple(facts), tuple(run for _, run in own_runs), open_facts))
     return flows
 
 
@@ -130,6 +141,29 @@ def _merged_pull_requests(
         )
         rows += connection.execute(query).all()
     return sorted(rows, key=lambda row: (row.merged_at, row.id))
+
+
+def _open_pull_requests(
+    connection: Connection, repository_ids: list[int], period: Period
+) -> list[Any]:
+    """Pull requests open at the period's end: opened before it and neither merged nor closed
+    before it. Stored state "open" with no merge time, or a merge or close after the end (so
+    a past period's figures stay put); a closed one without a close time is never open."""
+    until = to_micros(period.until)
+    rows: list[Any] = []
+    for chunk in batched(repository_ids, 500):
+        query = select(pull_requests).where(
+            pull_requests.c.repository_id.in_(chunk),
+            pull_requests.c.created_at < until,
+            or_(pull_requests.c.merged_at.is_(None), pull_requests.c.merged_at >= until),
+            or_(
+                pull_requests.c.state == "open",
+                pull_requests.c.merged_at >= until,
+                pull_requests.c.closed_at >= until,
+            ),
+        )
+        rows += connection.execute(query).all()
+    return rows
 
 
 def _deployments_shipping(
@@ -276,5 +310,19 @@ def _fact(
         deletions=row.deletions,
         was_draft=bool(row.draft) or row.ready_at is not None,
         labels=tuple(json.loads(row.labels or "[]")),
+        url=row.url,
+    )
+
+
+def _open_fact(row: Any, service: str, starts: dict[str, datetime]) -> OpenPullRequestFact:
+    return OpenPullRequestFact(
+        external_id=row.external_id,
+        service=service,
+        number=row.number,
+        title=row.title,
+        author=row.author,
+        created_at=row.created_at,
+        first_commit_at=row.first_commit_at or starts.get(row.external_id),
+        draft=bool(row.draft),
         url=row.url,
     )

@@ -266,6 +266,8 @@ def _incidents(
                 title=row.title,
                 linked_deployment_id=_incident_link(connection, row, by_id),
                 change_caused=row.change_caused,
+                severity=row.severity,
+                caused_by_sha=row.caused_by_sha,
             )
         )
     return grouped
