@@ -174,3 +174,15 @@ def test_the_large_organisation_has_200_services_and_one_monorepo() -> None:
     shared = [profile.name for profile in profiles if profile.monorepo]
     assert shared == [f"service-00{index}" for index in range(5)]
     assert {profile.repository for profile in profiles if profile.monorepo} == {"team-00-monorepo"}
+
+
+@pytest.mark.parametrize("name", ["search-api", "search-indexer"])
+def test_each_monorepo_service_diagnoses_only_its_own_pull_requests_and_ci_runs(
+    demo_store: Store, name: str
+) -> None:
+    (flow,) = demo_store.load_flows([name], ["production"], LAST_QUARTER)
+    # The demo's ids name the simulated service each item came from.
+    assert flow.pull_requests and flow.pipeline_runs
+    assert all(item.external_id.startswith(f"demo:{name}#") for item in flow.pull_requests)
+    assert all(run.external_id.startswith(f"demo:{name}:ci:") for run in flow.pipeline_runs)
+    assert all(item.external_id.startswith(f"demo:{name}#") for item in flow.open_pull_requests)

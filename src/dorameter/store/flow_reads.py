@@ -5,6 +5,7 @@ deploy stage ends at the first successful production deployment of the service t
 PR's merge commit (pull_requests -> commits -> shipped -> deployments). A merged PR that no
 deployment of a service shipped yet belongs to every service deploying from its repository,
 with the deploy stage missing. CI runs are those created in the period in the same repositories.
+In a monorepo, a path-defined service owns only what touched its paths (flow_paths.py).
 Pull requests still open at the period's end (opened before it, merged or closed only after it,
 or not yet) belong to every service deploying from their repository; only trunk flow reads them.
 """
@@ -14,16 +15,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
-from dorameter.flow_model import FlowData, OpenPullRequestFact, PullRequestFact, ReviewFact
-from dorameter.model import Period, PipelineOutcome, PipelineRun
+from dorameter.flow_model import CiRun, FlowData, OpenPullRequestFact, PullRequestFact, ReviewFact
+from dorameter.model import Period
+from dorameter.store.flow_paths import PathOwnership, path_ownership, read_changed_files
+from dorameter.store.rows import driver_rows
 from dorameter.store.schema import (
     commits,
     deployments,
+    from_micros,
     pipeline_runs,
     pull_request_commits,
     pull_requests,
@@ -57,25 +62,29 @@ def load_flows(
     owned = _service_repositories(connection, list(ids.values()))
     all_repositories = sorted({repo for repos in owned.values() for repo in repos})
     rows = _merged_pull_requests(connection, all_repositories, period)
-    shipped_by = _deployments_shipping(connection, rows, list(ids.values()), environments)
-    found_reviews = _reviews(connection, [row.external_id for row in rows])
+    service_ids = list(ids.values())
+    shipped_by = _deployments_shipping(
+        connection, all_repositories, period, service_ids, environments
+    )
     open_rows = _open_pull_requests(connection, all_repositories, period)
-    unknown_starts = [row.external_id for row in rows + open_rows if not row.first_commit_at]
+    unknown_starts = [row.external_id for row in [*rows, *open_rows] if not row.first_commit_at]
     starts = _first_commits(connection, unknown_starts)
+    facts = _Facts(shipped_by, _reviews(connection, all_repositories, period), starts)
     runs = _pipeline_runs(connection, all_repositories, period)
+    ownership = _ownership(connection, service_ids, rows, open_rows, runs)
     shipped_prs = {pull_request for pull_request, _ in shipped_by}
-    by_repository: dict[int, list[Any]] = {}
+    by_repository: dict[int, list[_PullRequestRow]] = {}
     for row in rows:
         by_repository.setdefault(row.repository_id, []).append(row)
     open_by_repository: dict[int, list[Any]] = {}
     for row in open_rows:
         open_by_repository.setdefault(row.repository_id, []).append(row)
     by_id = {row.id: row for row in rows}
-    shipped_for: dict[int, list[Any]] = {}
+    shipped_for: dict[int, list[_PullRequestRow]] = {}
     for pull_request, shipping_service in shipped_by:
         shipped_for.setdefault(shipping_service, []).append(by_id[pull_request])
     position = {row.id: index for index, row in enumerate(rows)}
-    runs_by_repository: dict[int, list[tuple[int, PipelineRun]]] = {}
+    runs_by_repository: dict[int, list[tuple[int, CiRun]]] = {}
     for index, (repository, run) in enumerate(runs):
         runs_by_repository.setdefault(repository, []).append((index, run))
     flows = []
@@ -89,23 +98,65 @@ def load_flows(
         candidates = {row.id: row for row in shipped_for.get(service_id, [])}
         for repository in mine:
             for row in by_repository.get(repository, []):
-                if row.id not in shipped_prs:  # shipped by another service: not this one's
+                # Shipped by another service: not this one's; in a monorepo, by its paths.
+                if row.id not in shipped_prs and ownership.owns(
+                    service_id, repository, [row.merge_commit_sha]
+                ):
                     candidates.setdefault(row.id, row)
-        facts = [
-            _fact(row, name, shipped_by.get((row.id, service_id)), found_reviews, starts)
+        own_facts = [
+            facts.fact(row, name, service_id)
             for row in sorted(candidates.values(), key=lambda row: position[row.id])
         ]
         own_runs = sorted(
-            (item for repository in mine for item in runs_by_repository.get(repository, [])),
+            (
+                item
+                for repository in mine
+                for item in runs_by_repository.get(repository, [])
+                if ownership.owns(service_id, repository, [item[1].sha])
+            ),
             key=lambda item: item[0],  # the query's order: creation time, then id
         )
         still_open = sorted(
-            (row for repository in mine for row in open_by_repository.get(repository, [])),
+            (
+                row
+                for repository in mine
+                for row in open_by_repository.get(repository, [])
+                if ownership.owns(
+                    service_id, repository, ownership.pr_commits.get(row.external_id, [])
+                )
+            ),
             key=lambda row: (row.created_at, row.id),
         )
         open_facts = tuple(_open_fact(row, name, starts) for row in still_open)
-        flows.append(FlowData(name, tuple(facts), tuple(run for _, run in own_runs), open_facts))
+        flows.append(
+            FlowData(name, tuple(own_facts), tuple(run for _, run in own_runs), open_facts)
+        )
     return flows
+
+
+def _ownership(
+    connection: Connection,
+    service_ids: list[int],
+    rows: list[_PullRequestRow],
+    open_rows: list[Any],
+    runs: list[tuple[int, CiRun]],
+) -> PathOwnership:
+    """Path prefixes of monorepo services, with the changed files of the commits that place
+    each pull request and CI run of their repositories (flow_paths.py)."""
+    ownership = path_ownership(connection, service_ids)
+    monorepos = ownership.repositories
+    if not monorepos:
+        return ownership
+    shas: dict[int, set[str]] = {}
+    for repository, run in runs:
+        if repository in monorepos:
+            shas.setdefault(repository, set()).add(run.sha)
+    for row in rows:
+        if row.repository_id in monorepos and row.merge_commit_sha:
+            shas.setdefault(row.repository_id, set()).add(row.merge_commit_sha)
+    still_open = [row.external_id for row in open_rows if row.repository_id in monorepos]
+    read_changed_files(connection, ownership, shas, still_open)
+    return ownership
 
 
 def _service_ids(connection: Connection, names: Sequence[str]) -> dict[str, int]:
@@ -129,17 +180,43 @@ def _service_repositories(connection: Connection, service_ids: list[int]) -> dic
     return owned
 
 
+class _PullRequestRow(NamedTuple):
+    """The columns of a merged pull request the diagnosis reads, times in epoch microseconds."""
+
+    id: int
+    external_id: str
+    repository_id: int
+    number: int
+    title: str
+    author: str
+    created_at: int
+    ready_at: int | None
+    merged_at: int
+    first_commit_at: int | None
+    merge_commit_sha: str | None
+    additions: int | None
+    deletions: int | None
+    draft: int | bool
+    labels: str | None
+    url: str | None
+
+
+def _merged_in(repository_ids: list[int], period: Period) -> ColumnElement[bool]:
+    return and_(
+        pull_requests.c.repository_id.in_(repository_ids),
+        pull_requests.c.merged_at >= to_micros(period.since),
+        pull_requests.c.merged_at < to_micros(period.until),
+    )
+
+
 def _merged_pull_requests(
     connection: Connection, repository_ids: list[int], period: Period
-) -> list[Any]:
-    rows: list[Any] = []
+) -> list[_PullRequestRow]:
+    columns = [pull_requests.c[name] for name in _PullRequestRow._fields]
+    rows: list[_PullRequestRow] = []
     for chunk in batched(repository_ids, 500):
-        query = select(pull_requests).where(
-            pull_requests.c.repository_id.in_(chunk),
-            pull_requests.c.merged_at >= to_micros(period.since),
-            pull_requests.c.merged_at < to_micros(period.until),
-        )
-        rows += connection.execute(query).all()
+        query = select(*columns).where(_merged_in(chunk, period))
+        rows += [_PullRequestRow._make(row) for row in driver_rows(connection, query)]
     return sorted(rows, key=lambda row: (row.merged_at, row.id))
 
 
@@ -167,18 +244,29 @@ def _open_pull_requests(
 
 
 def _deployments_shipping(
-    connection: Connection, rows: list[Any], service_ids: list[int], environments: Sequence[str]
-) -> dict[tuple[int, int], tuple[int, datetime]]:
-    """(pull request id, service id) -> (deployment id, finish) of the first that shipped it.
+    connection: Connection,
+    repository_ids: list[int],
+    period: Period,
+    service_ids: list[int],
+    environments: Sequence[str],
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(pull request id, service id) -> (deployment id, finish in epoch microseconds) of the
+    first successful deployment to the environments that shipped its merge commit.
 
-    Two steps, from the pull requests outward, with the deployment filters applied here: given
-    the service filter in SQL, SQLite starts from every deployment of the services instead.
+    One join from the period's merged pull requests outward; the services are filtered here,
+    not in SQL: given them, SQLite would start from every deployment of the services instead.
+    Equal finishes go to the lower deployment id.
     """
-    merge_commits: dict[int, list[int]] = {}  # commit id -> pull request ids
-    merged = [row.id for row in rows if row.merge_commit_sha]
-    for chunk in batched(merged, 500):
+    wanted_services = set(service_ids)
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    for chunk in batched(repository_ids, 500):
         query = (
-            select(pull_requests.c.id, commits.c.id.label("commit_id"))
+            select(
+                pull_requests.c.id,
+                deployments.c.service_id,
+                deployments.c.id,
+                deployments.c.finished_at,
+            )
             .select_from(pull_requests)
             .join(
                 commits,
@@ -187,50 +275,41 @@ def _deployments_shipping(
                     commits.c.sha == pull_requests.c.merge_commit_sha,
                 ),
             )
-            .where(pull_requests.c.id.in_(chunk))
-        )
-        for pull_request_id, commit_id in connection.execute(query):
-            merge_commits.setdefault(commit_id, []).append(pull_request_id)
-    wanted_services, wanted_environments = set(service_ids), set(environments)
-    found: dict[tuple[int, int], tuple[int, datetime]] = {}
-    for chunk in batched(sorted(merge_commits), 500):
-        query = (
-            select(
-                shipped.c.commit_id,
-                deployments.c.id,
-                deployments.c.service_id,
-                deployments.c.environment,
-                deployments.c.status,
-                deployments.c.finished_at,
-            )
-            .select_from(shipped)
+            .join(shipped, shipped.c.commit_id == commits.c.id)
             .join(deployments, deployments.c.id == shipped.c.deployment_id)
-            .where(shipped.c.commit_id.in_(chunk))
+            .where(
+                _merged_in(chunk, period),
+                deployments.c.status == "success",
+                deployments.c.environment.in_(environments),
+            )
         )
-        for row in connection.execute(query):
-            if (
-                row.service_id not in wanted_services
-                or row.environment not in wanted_environments
-                or row.status != "success"
-            ):
+        for pull_request_id, service_id, deployment_id, finished_at in driver_rows(
+            connection, query
+        ):
+            if service_id not in wanted_services:
                 continue
-            for pull_request_id in merge_commits[row.commit_id]:
-                key = (pull_request_id, row.service_id)
-                if key not in found or row.finished_at < found[key][1]:
-                    found[key] = (row.id, row.finished_at)
+            key = (pull_request_id, service_id)
+            known = found.get(key)
+            if known is None or (finished_at, deployment_id) < (known[1], known[0]):
+                found[key] = (deployment_id, finished_at)
     return found
 
 
-def _reviews(connection: Connection, owners: list[str]) -> dict[str, list[ReviewFact]]:
+def _reviews(
+    connection: Connection, repository_ids: list[int], period: Period
+) -> dict[str, list[ReviewFact]]:
+    """The reviews of the period's merged pull requests, by pull request, oldest first."""
     found: dict[str, list[ReviewFact]] = {}
-    for chunk in batched(sorted(set(owners)), 500):
+    for chunk in batched(repository_ids, 500):
         query = (
             select(reviews.c.pull_request, reviews.c.reviewer, reviews.c.submitted_at)
-            .where(reviews.c.pull_request.in_(chunk))
+            .select_from(pull_requests)
+            .join(reviews, reviews.c.pull_request == pull_requests.c.external_id)
+            .where(_merged_in(chunk, period))
             .order_by(reviews.c.submitted_at, reviews.c.id)
         )
-        for owner, reviewer, submitted_at in connection.execute(query):
-            found.setdefault(owner, []).append(ReviewFact(reviewer, submitted_at))
+        for owner, reviewer, submitted_at in driver_rows(connection, query):
+            found.setdefault(owner, []).append(ReviewFact(reviewer, from_micros(submitted_at)))
     return found
 
 
@@ -250,11 +329,16 @@ def _first_commits(connection: Connection, owners: list[str]) -> dict[str, datet
 
 def _pipeline_runs(
     connection: Connection, repository_ids: list[int], period: Period
-) -> list[tuple[int, PipelineRun]]:
-    found: list[tuple[int, PipelineRun]] = []
+) -> list[tuple[int, CiRun]]:
+    """(repository id, run) of the runs created in the period, by creation time then id."""
+    found: list[tuple[int, CiRun]] = []
     for chunk in batched(repository_ids, 500):
         query = (
-            select(pipeline_runs, repositories.c.name.label("repository"))
+            select(
+                pipeline_runs.c.repository_id,
+                repositories.c.name,
+                *(pipeline_runs.c[name] for name in CiRun._fields[1:]),
+            )
             .join(repositories, repositories.c.id == pipeline_runs.c.repository_id)
             .where(
                 pipeline_runs.c.repository_id.in_(chunk),
@@ -263,55 +347,54 @@ def _pipeline_runs(
             )
             .order_by(pipeline_runs.c.created_at, pipeline_runs.c.id)
         )
-        for row in connection.execute(query):
-            found.append((row.repository_id, _pipeline_run(row)))
+        found += [(row[0], CiRun._make(row[1:])) for row in driver_rows(connection, query)]
     return found
 
 
-def _pipeline_run(row: Any) -> PipelineRun:
-    return PipelineRun(
-        repository=row.repository,
-        external_id=row.external_id,
-        source=row.source,
-        name=row.name,
-        sha=row.sha,
-        outcome=PipelineOutcome(row.outcome),
-        created_at=row.created_at,
-        branch=row.branch,
-        event=row.event,
-        attempt=row.attempt,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        url=row.url,
-    )
+class _Facts:
+    """Turns pull request rows into facts, converting each time once and each label list once."""
 
+    def __init__(
+        self,
+        shipped_by: dict[tuple[int, int], tuple[int, int]],
+        found_reviews: dict[str, list[ReviewFact]],
+        starts: dict[str, datetime],
+    ) -> None:
+        self.shipped_by = shipped_by
+        self.found_reviews = found_reviews
+        self.starts = starts
+        self._labels: dict[str, tuple[str, ...]] = {}  # few distinct lists, many PRs
 
-def _fact(
-    row: Any,
-    service: str,
-    deployment: tuple[int, datetime] | None,
-    found_reviews: dict[str, list[ReviewFact]],
-    starts: dict[str, datetime],
-) -> PullRequestFact:
-    return PullRequestFact(
-        external_id=row.external_id,
-        service=service,
-        number=row.number,
-        title=row.title,
-        author=row.author,
-        created_at=row.created_at,
-        ready_at=row.ready_at or row.created_at,
-        merged_at=row.merged_at,
-        first_commit_at=row.first_commit_at or starts.get(row.external_id),
-        deployed_at=deployment[1] if deployment else None,
-        deployment_id=deployment[0] if deployment else None,
-        reviews=tuple(found_reviews.get(row.external_id, ())),
-        additions=row.additions,
-        deletions=row.deletions,
-        was_draft=bool(row.draft) or row.ready_at is not None,
-        labels=tuple(json.loads(row.labels or "[]")),
-        url=row.url,
-    )
+    def fact(self, row: _PullRequestRow, service: str, service_id: int) -> PullRequestFact:
+        deployment = self.shipped_by.get((row.id, service_id))
+        created_at = from_micros(row.created_at)
+        return PullRequestFact(
+            external_id=row.external_id,
+            service=service,
+            number=row.number,
+            title=row.title,
+            author=row.author,
+            created_at=created_at,
+            ready_at=from_micros(row.ready_at) if row.ready_at else created_at,
+            merged_at=from_micros(row.merged_at),
+            first_commit_at=from_micros(row.first_commit_at)
+            if row.first_commit_at
+            else self.starts.get(row.external_id),
+            deployed_at=from_micros(deployment[1]) if deployment else None,
+            deployment_id=deployment[0] if deployment else None,
+            reviews=tuple(self.found_reviews.get(row.external_id, ())),
+            additions=row.additions,
+            deletions=row.deletions,
+            was_draft=bool(row.draft) or row.ready_at is not None,
+            labels=self.labels(row.labels or "[]"),
+            url=row.url,
+        )
+
+    def labels(self, text: str) -> tuple[str, ...]:
+        found = self._labels.get(text)
+        if found is None:
+            found = self._labels[text] = tuple(json.loads(text))
+        return found
 
 
 def _open_fact(row: Any, service: str, starts: dict[str, datetime]) -> OpenPullRequestFact:
