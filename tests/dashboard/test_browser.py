@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from dorameter.config import Settings
+from dorameter.config import ServerSettings, Settings
 from dorameter.store import open_store
 from dorameter.web import create_app
+from dorameter.web.session import COOKIE
 from tests.dashboard.conftest import QUARTER
 from tests.dashboard.test_serve import free_port
 
@@ -41,13 +42,12 @@ pytestmark = pytest.mark.skipif(
 playwright = pytest.importorskip("playwright.sync_api")
 
 
-def serve(url: str) -> Iterator[str]:
+def serve(url: str, read_auth: bool = False) -> Iterator[str]:
     """The app on a free loopback port in a thread, for the browser to load."""
     store = open_store(url)
     port = free_port()
-    config = uvicorn.Config(
-        create_app(Settings(database_url=url), store), port=port, log_level="warning"
-    )
+    settings = Settings(database_url=url, server=ServerSettings(read_auth=read_auth))
+    config = uvicorn.Config(create_app(settings, store), port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -164,3 +164,39 @@ def test_the_empty_state_shows(browser: Any, tmp_path: Path) -> None:
         assert "dorameter ingest" in page.locator("#empty-state").inner_text()
         shoot(page, "empty")
         context.close()
+
+
+def test_signing_in_with_a_token_and_out_again(browser: Any, demo_url: str, token: str) -> None:
+    for base_url in serve(demo_url, read_auth=True):
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        try:
+            sign_in_and_out(context.new_page(), base_url, token)
+            assert context.cookies() == []
+        finally:
+            context.close()
+
+
+def sign_in_and_out(page: Any, base_url: str, token: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base_url}/services/ledger?{QUARTER}")
+    page.wait_for_url("**/login?next=**")
+    page.fill("input[name=token]", "dm_not-a-token")
+    with page.expect_response(lambda answer: answer.request.method == "POST") as refused:
+        page.click("#login-form button[type=submit]")
+    assert refused.value.status == 401
+    assert "unknown or revoked" in page.locator("#login-error").inner_text()
+    shoot(page, "login")
+    page.fill("input[name=token]", token)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(f"**/services/ledger?{QUARTER}")
+    page.wait_for_selector("#timeline .main-svg")
+    (cookie,) = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (COOKIE, True, "Strict")
+    assert token not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""  # no script can read the session
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    page.goto(f"{base_url}/")
+    page.wait_for_url("**/login?next=%2F")
+    assert errors == []

@@ -75,7 +75,8 @@ def test_metrics_follow_the_filters(client: TestClient) -> None:
 
 def test_labels_are_escaped_and_missing_figures_left_out(client: TestClient) -> None:
     cache: ReportCache = client.app.state.report_cache  # type: ignore[attr-defined]
-    report: Report = cache.report(cache.view(ViewQuery(until="2026-11-22", service="ledger")))
+    view = cache.view(ViewQuery(until="2026-11-22", service="ledger"))
+    report: Report = cache.snapshot(view).value.report
     text = exposition(report, {"ledger": 'pay"ments\\team'})
     assert 'team="pay\\"ments\\\\team"' in text
     assert "None" not in text and "nan" not in text

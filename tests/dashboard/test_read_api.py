@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from dorameter.render.document import report_document
 from dorameter.report import build_report
 from dorameter.store import Store
 from dorameter.web import views
+from dorameter.web.read_api import BUILT_AT_HEADER, UPDATING_HEADER
 from tests.dashboard.conftest import END, QUARTER, started
 
 LISTINGS = ["deployments", "changes", "pull-requests", "incidents"]
@@ -148,8 +150,19 @@ def test_an_empty_store_answers_empty_pages(empty_client: TestClient) -> None:
         "limit": 100,
         "offset": 0,
     }
-    assert empty_client.get("/api/v1/incidents?format=csv").text == ""
     assert empty_client.get("/api/v1/teams").json() == []
+
+
+@pytest.mark.parametrize("listing", [*LISTINGS, "services"])
+def test_an_empty_csv_keeps_its_header_line(
+    client: TestClient, empty_client: TestClient, listing: str
+) -> None:
+    full = client.get(f"/api/v1/{listing}?{QUARTER}&limit=1&format=csv").text
+    header = full.splitlines()[0]
+    assert header.count(",") >= 3
+    assert empty_client.get(f"/api/v1/{listing}?format=csv").text == header + "\n"
+    past_the_end = client.get(f"/api/v1/{listing}?{QUARTER}&offset=1000000&format=csv")
+    assert past_the_end.text == header + "\n"
 
 
 def test_read_auth_needs_a_token(demo_store: Store, token: str) -> None:
@@ -168,31 +181,90 @@ def test_reading_is_open_without_read_auth(client: TestClient) -> None:
     assert client.get("/api/v1/report").status_code == 200
 
 
-def test_reports_are_cached_until_new_data_arrives(
-    client: TestClient, demo_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(views, "VERSION_CHECK_SECONDS", 0.0)
-    cache: views.ReportCache = client.app.state.report_cache  # type: ignore[attr-defined]
-    url = f"/api/v1/report?{QUARTER}&service=ledger"
-    before = client.get(url).json()["services"][0]["deployment_frequency"]["count"]
-    misses = cache.misses
-    assert client.get(url).json()["services"][0]["deployment_frequency"]["count"] == before
-    assert cache.misses == misses
-    demo_store.upsert_deployments(
+def late_deployment(store: Store, service: str, name: str) -> None:
+    store.upsert_deployments(
         [
             Deployment(
-                service="ledger",
+                service=service,
                 environment="production",
                 sha="f" * 40,
                 finished_at=END - timedelta(hours=1),
-                external_id="test:ledger:late",
+                external_id=f"test:{service}:{name}",
                 source="test",
             )
         ]
     )
-    after = client.get(url).json()["services"][0]["deployment_frequency"]["count"]
-    assert after == before + 1
-    assert cache.misses == misses + 1
+
+
+def deployments_of(answer: Any) -> int:
+    return int(answer.json()["services"][0]["deployment_frequency"]["count"])
+
+
+def test_new_data_is_answered_from_the_previous_report_until_rebuilt(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "VERSION_CHECK_SECONDS", 0.0)
+    with started(demo_store) as client:
+        cache: views.ReportCache = client.app.state.report_cache  # type: ignore[attr-defined]
+        url = f"/api/v1/report?{QUARTER}&service=ledger"
+        first = client.get(url)
+        built_at = first.headers[BUILT_AT_HEADER]
+        assert UPDATING_HEADER not in first.headers
+        misses = cache.misses
+        assert deployments_of(client.get(url)) == deployments_of(first)
+        assert cache.misses == misses
+        late_deployment(demo_store, "ledger", "late")
+        meanwhile = client.get(url)
+        assert deployments_of(meanwhile) == deployments_of(first)
+        assert meanwhile.headers[UPDATING_HEADER] == "true"
+        assert meanwhile.headers[BUILT_AT_HEADER] == built_at
+        assert cache.wait_idle(120)
+        after = client.get(url)
+        assert deployments_of(after) == deployments_of(first) + 1
+        assert UPDATING_HEADER not in after.headers
+        assert cache.misses == misses + 1
+
+
+def test_a_view_never_seen_is_built_on_request_with_the_new_data(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "VERSION_CHECK_SECONDS", 0.0)
+    with started(demo_store) as client:
+        before = deployments_of(client.get(f"/api/v1/report?{QUARTER}&service=billing"))
+        late_deployment(demo_store, "billing", "unseen")
+        quarter = client.get(f"/metrics?{QUARTER}&service=billing")
+        assert quarter.headers[UPDATING_HEADER] == "true"  # seen before: the previous report
+        other = client.get("/api/v1/report?until=2026-11-22&last=30d&service=billing")
+        assert UPDATING_HEADER not in other.headers
+        month = Period(END - timedelta(days=30), END)
+        expected = build_report(demo_store, Settings(database_url=""), month, ["billing"])
+        assert deployments_of(other) == expected.services[0].deployment_frequency.count
+        assert client.app.state.report_cache.wait_idle(120)  # type: ignore[attr-defined]
+        assert deployments_of(client.get(f"/api/v1/report?{QUARTER}&service=billing")) == (
+            before + 1
+        )
+
+
+def test_a_team_page_never_mixes_old_and_new_figures(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "VERSION_CHECK_SECONDS", 0.0)
+    with started(demo_store) as client:
+        url = f"/teams/checkout?{QUARTER}"
+        old = client.get(url).text
+        late_deployment(demo_store, "checkout-web", "mixed")
+        meanwhile = client.get(url).text
+        assert 'id="updating"' in meanwhile and "updating with new data" in meanwhile
+        assert figures(meanwhile) == figures(old)  # the team total and each service: all old
+        assert client.app.state.report_cache.wait_idle(120)  # type: ignore[attr-defined]
+        new = client.get(url).text
+        assert 'id="updating"' not in new
+        assert figures(new) != figures(old)
+
+
+def figures(html: str) -> list[str]:
+    """The figure cells of the overview table (team total and services), without the note."""
+    return re.findall(r"<td[^>]*>([0-9.]+ <span class=\"band)", html)
 
 
 def test_concurrent_requests_for_one_view_build_its_report_once(client: TestClient) -> None:

@@ -64,7 +64,9 @@ def test_serve_with_read_auth_refuses_readers_without_a_token(tmp_path: Path) ->
         wait_for_line(process, "dashboard:", 30)
         base = f"http://127.0.0.1:{port}"
         assert _get(f"{base}/api/v1/report").status_code == 401
-        assert _get(f"{base}/").status_code == 401
+        page = _get(f"{base}/services/x?last=7d")
+        assert page.status_code == 303  # a browser is sent to sign in, and back afterwards
+        assert page.headers["location"] == "/login?next=%2Fservices%2Fx%3Flast%3D7d"
         assert _get(f"{base}/healthz").status_code == 200
     finally:
         process.send_signal(signal.SIGINT)

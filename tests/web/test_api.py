@@ -173,7 +173,7 @@ def test_a_body_over_the_limit_is_413(
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
-        ("GET", "/nowhere", 404, "not_found"),
+        ("GET", "/api/v1/nowhere", 404, "not_found"),  # outside /api a browser gets a page
         ("DELETE", "/api/v1/deployments", 405, "method_not_allowed"),
     ],
 )

@@ -141,6 +141,15 @@ class EventLog:
             found = connection.execute(query).scalar()
         return None if found is None else int(found)
 
+    def live_token_hash(self, token_id: int) -> str | None:
+        """The stored hash of a live (not revoked) token, or None (it signs browser sessions)."""
+        query = select(api_tokens.c.token_hash).where(
+            api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)
+        )
+        with self.engine.connect() as connection:
+            found = connection.execute(query).scalar()
+        return None if found is None else str(found)
+
     def tokens(self) -> list[StoredToken]:
         """Every token, revoked ones included, oldest first."""
         with self.engine.connect() as connection:

@@ -51,10 +51,11 @@ class ListQuery:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows and how many match in all."""
+    """One page of rows, how many match in all, and the columns (known even without rows)."""
 
     rows: list[dict[str, Any]]
     total: int
+    columns: tuple[str, ...]
 
 
 def list_rows(engine: Engine, listing: Listing, query: ListQuery) -> Page:
@@ -69,7 +70,7 @@ def list_rows(engine: Engine, listing: Listing, query: ListQuery) -> Page:
             {key: _plain(value) for key, value in row._mapping.items()}
             for row in connection.execute(page)
         ]
-    return Page(rows, int(total))
+    return Page(rows, int(total), tuple(selection.selected_columns.keys()))
 
 
 def data_version(engine: Engine) -> tuple[int, ...]:

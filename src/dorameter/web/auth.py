@@ -36,12 +36,19 @@ class TokenCheck:
                 "missing API token: send Authorization: Bearer <token> "
                 "(`dorameter token create NAME` makes one)"
             )
-        digest = hash_token(header[len(_BEARER) :].strip())
-        token_id = await self._lookup(digest)
+        token_id = await self.identify(header[len(_BEARER) :].strip())
         if token_id is None:
             raise unauthorized("unknown or revoked API token")
-        self._writer.note_token_use(token_id)
+        self.note_use(token_id)
         return token_id
+
+    async def identify(self, secret: str) -> int | None:
+        """The id of the live token with this secret, or None."""
+        return await self._lookup(hash_token(secret))
+
+    def note_use(self, token_id: int) -> None:
+        """Remember that a token was used (written in the writer's next batch)."""
+        self._writer.note_token_use(token_id)
 
     async def _lookup(self, digest: str) -> int | None:
         now = time.monotonic()

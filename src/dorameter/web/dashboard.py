@@ -22,13 +22,12 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from dorameter.analysis.progress import GoalMetric, ProgressRow, progress_rows
+from dorameter.errors import NotFound
 from dorameter.progress import Subject, figures_of
 from dorameter.report import Report, ServiceReport
 from dorameter.store import SavedBaseline, Store
-from dorameter.store.listings import Listing, ListQuery, list_rows
 from dorameter.web.charts import (
     TREND_KEYS,
-    TimelineFacts,
     duration_text,
     size_chart,
     sparkline,
@@ -37,7 +36,8 @@ from dorameter.web.charts import (
     trend_chart,
 )
 from dorameter.web.read_api import Filters, Reader, service_row
-from dorameter.web.views import ReportCache, View, ViewQuery
+from dorameter.web.refresh import Cached
+from dorameter.web.views import ReportCache, ViewData, ViewQuery
 
 
 def _plotly_js() -> Path:
@@ -52,25 +52,27 @@ PLOTLY_JS = _plotly_js()
 STATIC = Path(__file__).parent / "static"
 PERIODS = ("7d", "30d", "90d", "180d", "365d")
 RECENT_INCIDENTS = 20
-TIMELINE_ROWS = 1000
 
 
-def templates() -> Environment:
+def templates(login: bool = False) -> Environment:
+    """The pages' templates; `login` adds the sign-out link (`serve --auth token`)."""
     environment = Environment(
         loader=PackageLoader("dorameter.web", "templates"),
         autoescape=select_autoescape(["html"]),
     )
     environment.filters["duration"] = duration_text
     environment.globals["metric_value"] = metric_value
+    environment.globals["login"] = login
     environment.filters["percent"] = lambda value: "-" if value is None else f"{value * 100:.1f}%"
     environment.filters["number"] = lambda value: "-" if value is None else f"{value:.2f}"
     environment.filters["chart"] = lambda spec: Markup(json.dumps(spec).replace("</", "<\\/"))
     return environment
 
 
-def mount_dashboard(app: FastAPI, store: Store, cache: ReportCache, reader: Reader) -> None:
+def mount_dashboard(
+    app: FastAPI, pages: Environment, store: Store, cache: ReportCache, reader: Reader
+) -> None:
     """Add the pages, the dashboard's own static files and the plotly.js the package ships."""
-    pages = templates()
     app.include_router(_router(pages, store, cache, reader))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -82,12 +84,11 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
     def render(name: str, **context: Any) -> HTMLResponse:
         return HTMLResponse(pages.get_template(name).render(**context))
 
-    async def view_and_report(query: ViewQuery) -> tuple[View, Report]:
+    async def snapshot_of(query: ViewQuery, team: str | None = None) -> Cached[ViewData]:
         view = await run_in_threadpool(cache.view, query)
-        return view, await run_in_threadpool(cache.report, view)
+        return await run_in_threadpool(cache.snapshot, view, team)
 
-    async def choices() -> dict[str, Any]:
-        teams = await run_in_threadpool(cache.teams)
+    async def choices(teams: dict[str, str | None]) -> dict[str, Any]:
         environments = await run_in_threadpool(store.environment_names)
         return {
             "services": sorted(teams),
@@ -98,24 +99,32 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
         }
 
     async def overview_page(request: Request, query: ViewQuery, title: str) -> HTMLResponse:
-        view, report = await view_and_report(query)
-        options = await choices()
-        rows = [_overview_row(service, options["owners"]) for service in report.services]
-        pooled = None
-        if query.team and not query.service:
-            team = await run_in_threadpool(cache.team_report, view, query.team)
-            pooled = _overview_row(team.services[0], {})
+        # A team (not narrowed to one service) leads with the team measured as one.
+        pooled_team = query.team if query.team and not query.service else None
+        snapshot = await snapshot_of(query, pooled_team)
+        data = snapshot.value
+        options = await choices(data.teams)
+        rows = [_overview_row(service, data.teams) for service in data.report.services]
+        pooled = _overview_row(data.pooled.services[0], {}) if data.pooled else None
         return render(
             "overview.html",
             title=title,
-            view=view,
-            report=report,
+            view=data.view,
+            report=data.report,
             rows=rows,
             options=options,
             path=request.url.path,
             empty=not options["services"],
             pooled=pooled,
+            snapshot=snapshot,
         )
+
+    async def known(kind: str, name: str) -> None:
+        """404 for a page naming a service or team that does not exist."""
+        teams = await run_in_threadpool(cache.teams)
+        names = set(teams) if kind == "service" else {team for team in teams.values() if team}
+        if name not in names:
+            raise NotFound(f"There is no {kind} named {name!r}.")
 
     @router.get("/", dependencies=guarded)
     async def overview(request: Request, filters: Filters) -> HTMLResponse:
@@ -123,36 +132,38 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
 
     @router.get("/teams/{team_name}", dependencies=guarded)
     async def team_page(request: Request, team_name: str, filters: Filters) -> HTMLResponse:
+        await known("team", team_name)
         query = ViewQuery(**(vars(filters) | {"team": team_name}))
         return await overview_page(request, query, f"Team {team_name}")
 
     @router.get("/services/{service_name}", dependencies=guarded)
     async def service_page(request: Request, service_name: str, filters: Filters) -> HTMLResponse:
-        service = service_name
-        view, report = await view_and_report(ViewQuery(**(vars(filters) | {"service": service})))
-        figures = report.services[0]
-        facts = await run_in_threadpool(_timeline_facts, store, view, report.environments)
-        charts = [trend_chart(figures, key, report.bands) for key in TREND_KEYS]
+        await known("service", service_name)
+        snapshot = await snapshot_of(ViewQuery(**(vars(filters) | {"service": service_name})))
+        data = snapshot.value
+        figures = data.report.services[0]
+        assert data.timeline is not None  # a one-service view carries its timeline
+        charts = [trend_chart(figures, key, data.report.bands) for key in TREND_KEYS]
         # The flow diagnosis (issue 5) is drawn when the Report carries one.
         diagnosis = getattr(figures, "diagnosis", None)
         flow = [chart for chart in (stage_chart(diagnosis), size_chart(diagnosis)) if chart]
-        options = await choices()
-        goals = await run_in_threadpool(_goal_progress, store, report, figures)
+        goals = await run_in_threadpool(_goal_progress, store, data.report, figures)
         return render(
             "service.html",
             goals=goals,
-            title=service,
-            view=view,
-            report=report,
+            title=service_name,
+            view=data.view,
+            report=data.report,
             service=figures,
             charts=charts,
-            timeline=timeline_chart(figures, facts),
-            options=options,
-            incidents=facts.incidents[:RECENT_INCIDENTS],
+            timeline=timeline_chart(figures, data.timeline),
+            options=await choices(data.teams),
+            incidents=data.timeline.incidents[:RECENT_INCIDENTS],
             path=request.url.path,
-            team=options["owners"].get(service),
+            team=data.teams.get(service_name),
             diagnosis=diagnosis,
             flow=flow,
+            snapshot=snapshot,
         )
 
     @router.get("/api", dependencies=guarded)
@@ -204,10 +215,3 @@ def metric_value(metric: GoalMetric, value: float | None) -> str:
     if metric in (GoalMetric.LEAD_TIME, GoalMetric.RECOVERY_TIME):
         return duration_text(value)
     return f"{value * 100:.1f}%"
-
-
-def _timeline_facts(store: Store, view: View, environments: tuple[str, ...]) -> TimelineFacts:
-    query = ListQuery(view.period, view.services, environments, TIMELINE_ROWS, 0)
-    deployments = list_rows(store.engine, Listing.DEPLOYMENTS, query).rows
-    incidents = list_rows(store.engine, Listing.INCIDENTS, query).rows
-    return TimelineFacts(deployments, incidents)

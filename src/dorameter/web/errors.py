@@ -1,16 +1,19 @@
 """One JSON error shape for every failure: {"error": {"code": "...", "message": "..."}}.
 
 Expected problems become a 4xx (or 503 when the store is down) with a message that says what
-was wrong; only a bug is a 500, and its details go to the log, not to the caller.
+was wrong; only a bug is a 500, and its details go to the log, not to the caller. A browser's
+paths (the dashboard's pages) get the same failure as an HTML page instead (web/error_pages.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from dorameter.errors import DorameterError, NotFound, StoreError, UsageError
@@ -50,40 +53,80 @@ def error_response(
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every error the application can meet in the one shape."""
+@dataclass(frozen=True)
+class Failure:
+    """An error as answered: status, code, message, headers, and the filter at fault if any."""
 
-    async def api_error(_request: Request, exc: Exception) -> JSONResponse:
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] | None = None
+    parameter: str | None = None
+
+
+# Renders a failure for a person (an HTML page); machine paths never use it.
+PageRenderer = Callable[[Request, Failure], Response]
+_MACHINE_SEGMENTS = frozenset({"hooks", "events", "metrics", "healthz", "openapi.json"})
+
+
+def is_machine_path(path: str) -> bool:
+    """Paths that programs call (read and push API, webhooks, /metrics): JSON errors only."""
+    return path.startswith("/api/") or path.split("/")[1] in _MACHINE_SEGMENTS
+
+
+def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """Render every error in the one JSON shape, or as a page (`page`) for a browser's path."""
+
+    def respond(request: Request, failure: Failure) -> Response:
+        if page is not None and not is_machine_path(request.url.path):
+            return page(request, failure)
+        return error_response(failure.status, failure.code, failure.message, failure.headers)
+
+    async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return respond(request, Failure(exc.status, exc.code, exc.message, exc.headers))
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+        failure = Failure(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+        return respond(request, failure)
 
-    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        return error_response(422, "invalid_payload", f"{where}: {first.get('msg', 'invalid')}")
+        location = [str(part) for part in first.get("loc", ())]
+        where = ".".join(location)
+        failure = Failure(
+            422,
+            "invalid_payload",
+            f"{where}: {first.get('msg', 'invalid')}",
+            parameter=location[-1] if location[:1] == ["query"] else None,
+        )
+        return respond(request, failure)
 
-    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DorameterError)
-        if isinstance(exc, NotFound):
-            return error_response(404, "not_found", str(exc))
-        if isinstance(exc, UsageError):
-            return error_response(422, "invalid_payload", str(exc))
-        if isinstance(exc, StoreError):
-            return error_response(503, "store_unavailable", str(exc))
-        return error_response(502, "source_error", str(exc))
+        return respond(request, _domain_failure(exc))
 
-    async def bug(request: Request, exc: Exception) -> JSONResponse:
+    async def bug(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
-        return error_response(500, "internal", "unexpected error; the server log has details")
+        failure = Failure(500, "internal", "unexpected error; the server log has details")
+        return respond(request, failure)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DorameterError, domain_error)
     app.add_exception_handler(Exception, bug)
+
+
+def _domain_failure(exc: DorameterError) -> Failure:
+    parameter = getattr(exc, "parameter", None)  # set by filter errors (web/views.py)
+    if isinstance(exc, NotFound):
+        return Failure(404, "not_found", str(exc), parameter=parameter)
+    if isinstance(exc, UsageError):
+        return Failure(422, "invalid_payload", str(exc), parameter=parameter)
+    if isinstance(exc, StoreError):
+        return Failure(503, "store_unavailable", str(exc))
+    return Failure(502, "source_error", str(exc))

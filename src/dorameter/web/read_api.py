@@ -22,15 +22,17 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from dorameter.errors import InvalidInput
 from dorameter.render.document import report_document
-from dorameter.report import Report, ServiceReport
+from dorameter.report import ServiceReport
 from dorameter.store import Store
-from dorameter.store.listings import Listing, ListQuery, list_rows
-from dorameter.web.views import ReportCache, View, ViewQuery
+from dorameter.store.listings import Listing, ListQuery, Page, list_rows
+from dorameter.web.refresh import Cached
+from dorameter.web.views import FilterError, ReportCache, View, ViewData, ViewQuery
 
 Reader = Callable[..., Awaitable[None]]
 MAX_LIMIT = 1000
+BUILT_AT_HEADER = "Dorameter-Report-Built-At"
+UPDATING_HEADER = "Dorameter-Report-Updating"
 _MAX_FILTER = 400
 
 
@@ -106,7 +108,7 @@ def view_query(
         if value is not None and (
             len(value) > _MAX_FILTER or any(ord(char) < 32 for char in value)
         ):
-            raise InvalidInput(f"{name}: at most {_MAX_FILTER} printable characters")
+            raise FilterError(name, f"{name}: at most {_MAX_FILTER} printable characters")
     return ViewQuery(**{name: value or None for name, value in values.items()})
 
 
@@ -123,14 +125,15 @@ def read_api_router(store: Store, cache: ReportCache, reader: Reader) -> APIRout
     async def resolved(query: ViewQuery) -> View:
         return await run_in_threadpool(cache.view, query)
 
-    async def report_of(query: ViewQuery) -> tuple[View, Report]:
+    async def snapshot_of(query: ViewQuery) -> Cached[ViewData]:
         view = await resolved(query)
-        return view, await run_in_threadpool(cache.report, view)
+        return await run_in_threadpool(cache.snapshot, view)
 
     @router.get("/report", summary="The report in the JSON contract", tags=["read"])
-    async def report(filters: Filters) -> dict[str, Any]:
-        _view, built = await report_of(filters)
-        return report_document(built)
+    async def report(filters: Filters, response: Response) -> dict[str, Any]:
+        snapshot = await snapshot_of(filters)
+        response.headers.update(built_headers(snapshot))
+        return report_document(snapshot.value.report)
 
     @router.get(
         "/services",
@@ -145,10 +148,13 @@ def read_api_router(store: Store, cache: ReportCache, reader: Reader) -> APIRout
         offset: Offset = 0,
         format: OutputFormat = Format.JSON,
     ) -> Response:
-        _view, built = await report_of(filters)
-        teams = await run_in_threadpool(cache.teams)
-        rows = [service_row(item, teams.get(item.service)) for item in built.services]
-        return _answer(rows[offset : offset + limit], len(rows), limit, offset, format, "services")
+        snapshot = await snapshot_of(filters)
+        data = snapshot.value
+        rows = [service_row(item, data.teams.get(item.service)) for item in data.report.services]
+        page = Page(rows[offset : offset + limit], len(rows), SERVICE_COLUMNS)
+        answer = _answer(page, limit, offset, format, "services")
+        answer.headers.update(built_headers(snapshot))
+        return answer
 
     @router.get("/teams", summary="Teams and their services", tags=["read"])
     async def teams() -> list[TeamBody]:
@@ -175,7 +181,7 @@ def read_api_router(store: Store, cache: ReportCache, reader: Reader) -> APIRout
                 offset,
             )
             page = await run_in_threadpool(list_rows, store.engine, listing, query)
-            return _answer(page.rows, page.total, limit, offset, format, listing.value)
+            return _answer(page, limit, offset, format, listing.value)
 
         router.add_api_route(
             path,
@@ -193,6 +199,31 @@ def read_api_router(store: Store, cache: ReportCache, reader: Reader) -> APIRout
     listing_route(Listing.PULL_REQUESTS, "/pull-requests", "Pull requests opened in the period")
     listing_route(Listing.INCIDENTS, "/incidents", "Incidents started in the period")
     return router
+
+
+SERVICE_COLUMNS = (
+    "service",
+    "team",
+    "deployments",
+    "deployments_per_day",
+    "lead_time_median_seconds",
+    "change_fail_rate",
+    "recovery_time_median_seconds",
+    "rework_rate",
+    "deployment_frequency_band",
+    "lead_time_band",
+    "change_fail_rate_band",
+    "recovery_time_band",
+    "overall_band",
+)
+
+
+def built_headers(snapshot: Cached[Any]) -> dict[str, str]:
+    """When the report answered was built, and whether a newer one is being built."""
+    headers = {BUILT_AT_HEADER: snapshot.built_at.isoformat().replace("+00:00", "Z")}
+    if snapshot.stale:
+        headers[UPDATING_HEADER] = "true"
+    return headers
 
 
 def service_row(service: ServiceReport, team: str | None) -> dict[str, Any]:
@@ -216,24 +247,21 @@ def service_row(service: ServiceReport, team: str | None) -> dict[str, Any]:
     } | {name: band.value if band else None for name, band in bands.items()}
 
 
-def _answer(
-    rows: list[dict[str, Any]], total: int, limit: int, offset: int, format: Format, name: str
-) -> Response:
+def _answer(page: Page, limit: int, offset: int, format: Format, name: str) -> Response:
     if format is Format.CSV:
         return Response(
-            to_csv(rows),
+            to_csv(page.rows, page.columns),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    return JSONResponse({"items": rows, "total": total, "limit": limit, "offset": offset})
+    body = {"items": page.rows, "total": page.total, "limit": limit, "offset": offset}
+    return JSONResponse(body)
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows as CSV with a header line (empty text when there are no rows)."""
-    if not rows:
-        return ""
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV under a header line, which an empty page keeps (a spreadsheet still opens it)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
