@@ -276,3 +276,15 @@ def test_concurrent_requests_for_one_view_build_its_report_once(client: TestClie
         answers = list(pool.map(lambda _n: client.get(url), range(4)))
     assert {answer.status_code for answer in answers} == {200}
     assert cache.misses == misses + 1
+
+
+def test_pull_requests_of_a_monorepo_service_are_the_ones_it_shipped(client: TestClient) -> None:
+    # The demo's search monorepo numbers search-api's PRs from 1, search-indexer's from 100001.
+    def numbers(name: str) -> set[int]:
+        page = client.get(f"/api/v1/pull-requests?{QUARTER}&service={name}&limit=1000").json()
+        assert {row["repository"] for row in page["items"]} == {"search"}
+        return {row["number"] for row in page["items"]}
+
+    api, indexer = numbers("search-api"), numbers("search-indexer")
+    assert api and indexer
+    assert max(api) < 100_000 < min(indexer)

@@ -52,7 +52,11 @@ def generate_demo(
     store.set_service_teams({profile.name: profile.team for profile in profiles})
     reports = []
     for group in _by_repository(profiles):
-        simulations = [ServiceSimulation(profile, options.seed, start, end) for profile in group]
+        # One repository, one sequence of pull request numbers: each service its own range.
+        simulations = [
+            ServiceSimulation(profile, options.seed, start, end, numbers_after=index * 100_000)
+            for index, profile in enumerate(group)
+        ]
         batches = [simulation.run() for simulation in simulations]
         if group[0].monorepo:
             weave_main_lines(simulations)

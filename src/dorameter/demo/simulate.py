@@ -67,7 +67,14 @@ class PlannedPullRequest:
 class ServiceSimulation:
     """Builds one service's history from `start` to `end` into a DeliveryBatch."""
 
-    def __init__(self, profile: ServiceProfile, seed: int, start: datetime, end: datetime) -> None:
+    def __init__(
+        self,
+        profile: ServiceProfile,
+        seed: int,
+        start: datetime,
+        end: datetime,
+        numbers_after: int = 0,  # pull request numbers start after it (a monorepo shares them)
+    ) -> None:
         self.profile = profile
         self.start = start
         self.end = end
@@ -78,7 +85,7 @@ class ServiceSimulation:
         self.tip: str | None = None  # main branch head
         self.main_line: list[str] = []  # commits made on main, in order (for monorepo weaving)
         self.commits_made = 0
-        self.numbers = 0
+        self.numbers = numbers_after
         self.live: str | None = None  # version in production
         self.deploys = 0
         self.frozen_until = start  # automatic deploys pause while an incident is handled

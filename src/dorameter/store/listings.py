@@ -6,12 +6,13 @@ rows are plain JSON-ready dicts (times as ISO 8601 in UTC), newest first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +24,7 @@ from dorameter.store.schema import (
     pull_requests,
     raw_events,
     repositories,
+    service_paths,
     services,
     shipped,
     to_micros,
@@ -178,14 +180,40 @@ def _pull_requests(query: ListQuery) -> tuple[Select[Any], list[Any]]:
         .where(_between(pull_requests.c.created_at, query.period))
     )
     if query.services is not None:
-        # A pull request belongs to the services deployed from its repository.
-        deployed_from = (
-            select(deployments.c.repository_id)
-            .join(services, services.c.id == deployments.c.service_id)
-            .where(services.c.name.in_(query.services))
-        )
-        selection = selection.where(pull_requests.c.repository_id.in_(deployed_from))
+        selection = selection.where(_pull_request_of(query.services))
     return selection, [pull_requests.c.created_at.desc(), pull_requests.c.id.desc()]
+
+
+def _pull_request_of(names: Sequence[str]) -> ColumnElement[bool]:
+    """A pull request belongs to the services deployed from its repository; in a monorepo, to
+    the path-defined services that shipped its merge commit (flow_paths.py)."""
+    listed = services.c.name.in_(names)
+    path_defined = (
+        select(service_paths.c.service_id)
+        .where(
+            service_paths.c.service_id == deployments.c.service_id,
+            service_paths.c.repository_id == deployments.c.repository_id,
+        )
+        .exists()
+    )
+    whole_repository = (
+        select(deployments.c.repository_id)
+        .join(services, services.c.id == deployments.c.service_id)
+        .where(listed, ~path_defined)
+    )
+    shipped_merge = (
+        select(shipped.c.commit_id)
+        .join(commits, commits.c.id == shipped.c.commit_id)
+        .join(deployments, deployments.c.id == shipped.c.deployment_id)
+        .join(services, services.c.id == deployments.c.service_id)
+        .where(
+            listed,
+            commits.c.repository_id == pull_requests.c.repository_id,
+            commits.c.sha == pull_requests.c.merge_commit_sha,
+        )
+        .exists()
+    )
+    return or_(pull_requests.c.repository_id.in_(whole_repository), shipped_merge)
 
 
 def _incidents(query: ListQuery) -> tuple[Select[Any], list[Any]]:
