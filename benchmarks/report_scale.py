@@ -11,13 +11,14 @@ generation and ingestion throughput. Then, best of N each, in one run:
   reviews, and the CI runs (the flow diagnosis reads those);
 - `build_report` for the whole organisation and for one service;
 and prints seconds, the ratio to the floor, and the peak resident memory of each measurement
-(each runs in a fresh subprocess so the peak is its own).
+(each runs in a fresh subprocess so the peak is its own), with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def main() -> None:
     end = datetime(today.year, today.month, today.day, tzinfo=UTC)
     if args.generate:
         generate(args.db, today)
+    print(f"load average before: {load_average()}")
     print("| measurement | seconds | ratio to floor | peak RSS MiB |\n|---|---:|---:|---:|")
     for label, service in (
         ("full organisation", None),
@@ -185,6 +187,12 @@ def main() -> None:
             f"| {label}: build_report | {report['seconds']:.3f} | {ratio:.2f} "
             f"| {report['peak_mib']:.0f} |"
         )
+    print(f"load average after: {load_average()}")
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: timings on a shared machine need them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

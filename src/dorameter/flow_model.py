@@ -8,9 +8,12 @@ analysis with the configured patterns, so the same facts serve any settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from dorameter.model import PipelineRun
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,44 @@ class PullRequestFact:
         return (self.additions or 0) + (self.deletions or 0)
 
 
+class CiRun(NamedTuple):
+    """One CI run as CI feedback reads it: which pipeline ran on which commit, how it ended and
+    when, in epoch microseconds (only differences and order are used).
+
+    A tuple, not a dataclass, and no datetimes: a large organisation has over 100,000 runs in a
+    quarter, and the store builds these straight from the driver's rows.
+    """
+
+    repository: str
+    external_id: str
+    name: str
+    sha: str
+    outcome: str  # a PipelineOutcome value
+    attempt: int
+    created_at: int
+    started_at: int | None = None
+    finished_at: int | None = None
+
+    @classmethod
+    def of(cls, run: PipelineRun) -> CiRun:
+        """The CI facts of a run as a source reported it."""
+        return cls(
+            run.repository,
+            run.external_id,
+            run.name,
+            run.sha,
+            run.outcome.value,
+            run.attempt,
+            _micros(run.created_at),
+            _micros(run.started_at) if run.started_at else None,
+            _micros(run.finished_at) if run.finished_at else None,
+        )
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class OpenPullRequestFact:
     """A pull request still open at the period's end: opened before it, merged or closed only
@@ -88,5 +129,5 @@ class FlowData:
 
     service: str
     pull_requests: tuple[PullRequestFact, ...] = ()  # merged in the period
-    pipeline_runs: tuple[PipelineRun, ...] = ()  # created in the period
+    pipeline_runs: tuple[CiRun, ...] = ()  # created in the period
     open_pull_requests: tuple[OpenPullRequestFact, ...] = ()  # still open at the period's end

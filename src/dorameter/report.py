@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -116,14 +118,33 @@ def _service_reports(
     environments: Sequence[str],
     team: str | None,
 ) -> tuple[ServiceReport, ...]:
-    deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
-    flows = store.load_flows(names, environments, period)
-    if team:
-        deliveries, flows = [merge_deliveries(team, deliveries)], [merge_flows(team, flows)]
-    return tuple(
-        service_report(delivery, period, settings, flow)
-        for delivery, flow in zip(deliveries, flows, strict=True)
-    )
+    with _cycle_collection_paused():
+        deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
+        flows = store.load_flows(names, environments, period)
+        if team:
+            deliveries, flows = [merge_deliveries(team, deliveries)], [merge_flows(team, flows)]
+        return tuple(
+            service_report(delivery, period, settings, flow)
+            for delivery, flow in zip(deliveries, flows, strict=True)
+        )
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Pause CPython's cycle collector while facts are loaded and figures computed.
+
+    A large organisation's report allocates about a million long-lived objects (facts and
+    results) that form no reference cycles, and the collector would walk the growing heap over
+    and over: a fifth of the time on the large demo. Reference counting still frees everything
+    as usual; collection resumes (if it was on) as soon as the report is built.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _with_balance(now: ServiceReport, then: ServiceReport) -> ServiceReport:

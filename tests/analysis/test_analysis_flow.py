@@ -13,7 +13,7 @@ from dorameter.analysis.diagnosis import StabilityFigures, diagnose
 from dorameter.analysis.findings import FindingKind
 from dorameter.analysis.stages import Stage, pull_request_stages
 from dorameter.analysis.trunk import trunk_flow
-from dorameter.flow_model import FlowData, OpenPullRequestFact, PullRequestFact
+from dorameter.flow_model import CiRun, FlowData, OpenPullRequestFact, PullRequestFact
 from dorameter.metrics.bands import Band
 from dorameter.metrics.change_fail_rate import RateResult
 from dorameter.metrics.frequency import FrequencyResult
@@ -144,20 +144,20 @@ def test_the_long_lived_finding_names_the_open_pull_requests(
     assert found == ([message] if message else [])
 
 
-def run(
-    name: str, sha: str, outcome: PipelineOutcome, hours: float, attempt: int = 1
-) -> PipelineRun:
-    return PipelineRun(
-        "shop",
-        f"{name}-{sha}-{attempt}-{hours}",
-        "test",
-        name,
-        sha,
-        outcome,
-        at(hours),
-        attempt=attempt,
-        started_at=at(hours + 0.1),
-        finished_at=at(hours + 0.6),
+def run(name: str, sha: str, outcome: PipelineOutcome, hours: float, attempt: int = 1) -> CiRun:
+    return CiRun.of(
+        PipelineRun(
+            "shop",
+            f"{name}-{sha}-{attempt}-{hours}",
+            "test",
+            name,
+            sha,
+            outcome,
+            at(hours),
+            attempt=attempt,
+            started_at=at(hours + 0.1),
+            finished_at=at(hours + 0.6),
+        )
     )
 
 

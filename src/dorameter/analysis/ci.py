@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dorameter.flow_model import CiRun
 from dorameter.metrics.stats import DurationSummary, summarize_durations
-from dorameter.model import PipelineOutcome, PipelineRun
+from dorameter.model import PipelineOutcome
+
+_MICROS = 1_000_000  # int / int: the same float as timedelta.total_seconds()
+_FAILURE = PipelineOutcome.FAILURE.value
 
 
 @dataclass(frozen=True)
@@ -29,15 +33,15 @@ class CiFeedback:
     flaky_share: float | None  # of the (pipeline, commit) pairs that ever failed
 
 
-def ci_feedback(runs: Sequence[PipelineRun]) -> CiFeedback:
+def ci_feedback(runs: Sequence[CiRun]) -> CiFeedback:
     """CI feedback figures of the given runs."""
     durations, queues = [], []
     for run in runs:
         start = run.started_at or run.created_at
         if run.finished_at is not None and run.finished_at >= start:
-            durations.append((run.finished_at - start).total_seconds())
+            durations.append((run.finished_at - start) / _MICROS)
         if run.started_at is not None and run.started_at >= run.created_at:
-            queues.append((run.started_at - run.created_at).total_seconds())
+            queues.append((run.started_at - run.created_at) / _MICROS)
     succeeded = sum(1 for run in runs if run.outcome == PipelineOutcome.SUCCESS)
     failed = sum(1 for run in runs if run.outcome == PipelineOutcome.FAILURE)
     flaky, ever_failed = _flaky(runs)
@@ -53,11 +57,14 @@ def ci_feedback(runs: Sequence[PipelineRun]) -> CiFeedback:
     )
 
 
-def _flaky(runs: Sequence[PipelineRun]) -> tuple[int, int]:
+def _flaky(runs: Sequence[CiRun]) -> tuple[int, int]:
     """(pairs that failed then passed, pairs that ever failed), per (repository, name, sha)."""
-    history: dict[tuple[str, str, str], list[PipelineRun]] = {}
+    # Only pairs with a failure can be flaky or count as failed: group just those.
+    failing = {(run.repository, run.name, run.sha) for run in runs if run.outcome == _FAILURE}
+    history: dict[tuple[str, str, str], list[CiRun]] = {}
     for run in runs:
-        history.setdefault((run.repository, run.name, run.sha), []).append(run)
+        if (key := (run.repository, run.name, run.sha)) in failing:
+            history.setdefault(key, []).append(run)
     flaky = ever_failed = 0
     for attempts in history.values():
         ordered = sorted(attempts, key=lambda run: (run.attempt, run.created_at))

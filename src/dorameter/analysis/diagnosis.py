@@ -10,6 +10,7 @@ from dorameter.analysis.bottleneck import bottleneck, bottleneck_finding
 from dorameter.analysis.ci import CiFeedback, ci_feedback
 from dorameter.analysis.findings import Finding, FindingKind, duration_text
 from dorameter.analysis.stages import (
+    KnownBots,
     PullRequestStages,
     Stage,
     StageSummary,
@@ -73,7 +74,8 @@ def diagnose(
     flow: FlowData, stability: StabilityFigures, period: Period, bots: BotRules
 ) -> Diagnosis:
     """Pure: the diagnosis of one service from its flow facts and stability figures."""
-    stages = tuple(pull_request_stages(item, bots) for item in flow.pull_requests)
+    known_bots = KnownBots(bots)
+    stages = tuple(pull_request_stages(item, known_bots) for item in flow.pull_requests)
     summaries = summarize_stages(stages)
     slowest = bottleneck(summaries)
     buckets = batch_buckets(stages, stability.failed_deployments)

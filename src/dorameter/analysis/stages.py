@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
+from typing import Protocol
 
 from dorameter.flow_model import PullRequestFact
 from dorameter.metrics.stats import quantile
@@ -39,12 +41,8 @@ class PullRequestStages:
     deploy: float | None
 
     def duration(self, stage: Stage) -> float | None:
-        return {
-            Stage.CODING: self.coding,
-            Stage.PICKUP: self.pickup,
-            Stage.REVIEW: self.review,
-            Stage.DEPLOY: self.deploy,
-        }[stage]
+        value: float | None = getattr(self, stage.value)  # each stage's field bears its name
+        return value
 
     @property
     def lead_seconds(self) -> float | None:
@@ -73,7 +71,21 @@ class StageSummary:
     share: float | None
 
 
-def first_review_at(pull_request: PullRequestFact, bots: BotRules) -> datetime | None:
+class BotCheck(Protocol):
+    """Says whether an account is a bot: BotRules, or KnownBots."""
+
+    def is_bot(self, account: str) -> bool: ...
+
+
+class KnownBots:
+    """BotRules with each account's answer remembered: a report asks about the same reviewers
+    tens of thousands of times, and each question runs every pattern."""
+
+    def __init__(self, rules: BotRules) -> None:
+        self.is_bot = cache(rules.is_bot)
+
+
+def first_review_at(pull_request: PullRequestFact, bots: BotCheck) -> datetime | None:
     """The first review at or after ready by neither the author nor a bot."""
     for review in sorted(pull_request.reviews, key=lambda item: item.submitted_at):
         if review.submitted_at < pull_request.ready_at:
@@ -84,7 +96,7 @@ def first_review_at(pull_request: PullRequestFact, bots: BotRules) -> datetime |
     return None
 
 
-def pull_request_stages(pull_request: PullRequestFact, bots: BotRules) -> PullRequestStages:
+def pull_request_stages(pull_request: PullRequestFact, bots: BotCheck) -> PullRequestStages:
     """The four stage durations of one merged pull request."""
     reviewed = first_review_at(pull_request, bots)
     return PullRequestStages(

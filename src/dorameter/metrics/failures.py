@@ -205,7 +205,8 @@ def _mark_named_fixes(ledger: _Ledger, failed_by_incident: dict[int, list[int]])
 def _outcome(ledger: _Ledger, index: int) -> DeploymentOutcome:
     """The verdict on one deployment; recovery is the earliest candidate at or after its finish."""
     deployment = ledger.order[index]
-    reasons = tuple(reason for reason in FailureReason if reason in ledger.reasons[index])
+    found = ledger.reasons[index]
+    reasons = tuple(reason for reason in FailureReason if reason in found) if found else ()
     recovered_at = None
     if reasons:
         after = [moment for moment in ledger.candidates[index] if moment >= deployment.finished_at]

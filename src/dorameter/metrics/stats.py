@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _TAIL_EPSILON = 1e-17  # stop summing probability terms once they stop changing the sum
 _BISECTION_STEPS = 200
@@ -41,6 +42,13 @@ def median_interval(
     n = len(sorted_values)
     if n == 0:
         return None
+    cut = _median_cut(n, confidence)
+    return sorted_values[cut], sorted_values[n - 1 - cut]
+
+
+@lru_cache(maxsize=4096)  # depends on the count only; a report asks for the same counts often
+def _median_cut(n: int, confidence: float) -> int:
+    """The 0-based order statistic L of median_interval for n values."""
     tail = (1.0 - confidence) / 2.0
     low, high = -1, (n - 1) // 2  # invariant: cdf(low) <= tail (or low == -1), cdf(high + 1) > tail
     while low < high:
@@ -49,8 +57,7 @@ def median_interval(
             low = middle
         else:
             high = middle - 1
-    cut = max(low, 0)
-    return sorted_values[cut], sorted_values[n - 1 - cut]
+    return max(low, 0)
 
 
 def _binomial_half_cdf(n: int, k: int) -> float:
@@ -100,6 +107,13 @@ def poisson_rate_interval(
         raise ValueError(f"count must not be negative, got {count}")
     if exposure <= 0:
         raise ValueError(f"exposure must be positive, got {exposure}")
+    lower, upper = _poisson_mean_interval(count, confidence)
+    return lower / exposure, upper / exposure
+
+
+@lru_cache(maxsize=4096)  # depends on the count only; each bisection sums many series
+def _poisson_mean_interval(count: int, confidence: float) -> tuple[float, float]:
+    """The exact interval for the mean of a Poisson count (before dividing by exposure)."""
     tail = (1.0 - confidence) / 2.0
     lower = 0.0
     if count > 0:
@@ -108,7 +122,7 @@ def poisson_rate_interval(
     while _poisson_cdf(count, upper_bracket) > tail:
         upper_bracket *= 2.0
     upper = _solve_increasing(lambda mu: -_poisson_cdf(count, mu), -tail, 0.0, upper_bracket)
-    return lower / exposure, upper / exposure
+    return lower, upper
 
 
 def _solve_increasing(

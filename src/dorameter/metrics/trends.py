@@ -41,25 +41,26 @@ def weekly_trends(
     """One point per ISO week overlapping the period, in order, from in-period deployments."""
     first_monday = _monday(period.since)
     weeks = [_Week() for _ in range(_week_count(first_monday, period))]
-    inside: dict[int, DeploymentFact] = {}
+    inside: dict[int, tuple[DeploymentFact, _Week]] = {}  # a deployment's week, found once
     for outcome in outcomes:
         deployment = outcome.deployment
         if not period.contains(deployment.finished_at):
             continue
-        inside[deployment.id] = deployment
         week = weeks[_week_index(first_monday, deployment.finished_at)]
+        inside[deployment.id] = (deployment, week)
         week.deployments += 1
         week.failed += outcome.failed
         week.unplanned += outcome.unplanned
         if outcome.failed and outcome.recovered_at is not None:
             week.recoveries.append((outcome.recovered_at - deployment.finished_at).total_seconds())
     for change in changes:
-        shipped_by = inside.get(change.deployment_id)
-        if shipped_by is None:
+        found = inside.get(change.deployment_id)
+        if found is None:
             continue
+        shipped_by, week = found
         sample = lead_time_sample(change, shipped_by)
         if not isinstance(sample, Skip):
-            weeks[_week_index(first_monday, shipped_by.finished_at)].lead_times.append(sample)
+            week.lead_times.append(sample)
     return tuple(
         _point(first_monday + timedelta(weeks=number), week) for number, week in enumerate(weeks)
     )

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from dorameter.model import ChangeFact
+from dorameter.store.rows import driver_rows
 from dorameter.store.schema import (
     commits,
     deployments,
+    from_micros,
     pull_request_commits,
     pull_requests,
     shipped,
@@ -31,7 +33,7 @@ def load_changes(
     connection: Connection, in_reach: ColumnElement[bool], environments: Sequence[str]
 ) -> dict[int, list[ChangeFact]]:
     """Changes shipped by the deployments `in_reach` selects, grouped by service id."""
-    rows = _shipped_rows(connection, in_reach)
+    rows = [_ShippedRow._make(row) for row in driver_rows(connection, _shipped_query(in_reach))]
     reverted = _reverted_deployments(connection, rows, environments)
     starts = _missing_starts(connection, rows)
     grouped: dict[int, dict[tuple[int, str], ChangeFact]] = {}
@@ -40,26 +42,47 @@ def load_changes(
         change = ChangeFact(
             deployment_id=row.deployment_id,
             sha=row.sha,
-            author_time=row.author_time,
+            author_time=from_micros(row.author_time),
             subject=row.subject,
             is_merge=is_merge,
             reverted_deployment_id=reverted.get((row.service_id, row.repository_id, row.reverts))
             if row.reverts
             else None,
             before_tracking=bool(row.before_tracking),
-            pr_start_time=None
-            if is_merge or row.pull_request is None
-            else row.start or starts.get(row.pull_request),
+            pr_start_time=None if is_merge else _pr_start(row, starts),
         )
         grouped.setdefault(row.service_id, {})[(row.deployment_id, row.sha)] = change
     return {service: list(changes.values()) for service, changes in grouped.items()}
 
 
-def _shipped_rows(connection: Connection, in_reach: ColumnElement[bool]) -> list[Any]:
+def _pr_start(row: _ShippedRow, starts: dict[str, datetime]) -> datetime | None:
+    """When the pull request a commit came from began (None: it came from none)."""
+    if row.pull_request is None:
+        return None
+    return from_micros(row.start) if row.start is not None else starts.get(row.pull_request)
+
+
+class _ShippedRow(NamedTuple):
+    """One row of the shipped-commits query, times in epoch microseconds."""
+
+    deployment_id: int
+    service_id: int
+    repository_id: int
+    sha: str
+    author_time: int
+    subject: str
+    parents: str
+    reverts: str | None
+    before_tracking: int | bool
+    pull_request: str | None
+    start: int | None
+
+
+def _shipped_query(in_reach: ColumnElement[bool]) -> Select[Any]:
     merged = pull_requests.alias("merged_pr")
     rebased_commit = pull_request_commits.alias("rebased_commit")
     rebased = pull_requests.alias("rebased_pr")
-    query = (
+    return (
         select(
             shipped.c.deployment_id,
             deployments.c.service_id,
@@ -101,7 +124,6 @@ def _shipped_rows(connection: Connection, in_reach: ColumnElement[bool]) -> list
         )
         .where(in_reach)
     )
-    return list(connection.execute(query))
 
 
 def _reverted_deployments(
@@ -139,7 +161,7 @@ def _reverted_deployments(
 
 def _missing_starts(connection: Connection, rows: Iterable[Any]) -> dict[str, datetime]:
     """The earliest commit of pull requests that did not record their first commit time."""
-    owners = sorted({row.pull_request for row in rows if row.pull_request and not row.start})
+    owners = sorted({row.pull_request for row in rows if row.pull_request and row.start is None})
     starts: dict[str, datetime] = {}
     for chunk in batched(owners, 500):
         query = (

@@ -5,21 +5,58 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from dorameter.model import ChangeFact, DeliveryData, DeploymentFact, IncidentFact, Period
 from dorameter.store.change_reads import load_changes, repositories_with_pull_requests
-from dorameter.store.schema import commits, deployments, incidents, services, shipped, to_micros
+from dorameter.store.rows import driver_rows
+from dorameter.store.schema import (
+    commits,
+    deployments,
+    from_micros,
+    incidents,
+    services,
+    shipped,
+    to_micros,
+)
 from dorameter.store.writes import batched
 
 # Deployments this long before the period are loaded too: failure and fix rules look back.
 _LOOKBACK = timedelta(days=1)
 # An incident may name a commit by an abbreviated sha this long or longer (git's default).
 _SHORTEST_NAMED_SHA = 7
+# SELECT DISTINCT environment FROM deployments, as a skip scan of the (service, environment,
+# finish) index: one seek per service and per environment of each, instead of reading every
+# deployment (the whole table: most of the time of a one-service report on a large store).
+# The casts keep both terms of each recursion the same type, as PostgreSQL requires.
+_ENVIRONMENTS = text(
+    """
+    WITH RECURSIVE
+    ids(service_id) AS (
+        SELECT min(service_id) FROM deployments
+        UNION ALL
+        SELECT (SELECT min(d.service_id) FROM deployments d WHERE d.service_id > ids.service_id)
+        FROM ids WHERE ids.service_id IS NOT NULL
+    ),
+    found(service_id, environment) AS (
+        SELECT ids.service_id, CAST((
+            SELECT min(d.environment) FROM deployments d WHERE d.service_id = ids.service_id
+        ) AS TEXT)
+        FROM ids WHERE ids.service_id IS NOT NULL
+        UNION ALL
+        SELECT found.service_id, CAST((
+            SELECT min(d.environment) FROM deployments d
+            WHERE d.service_id = found.service_id AND d.environment > found.environment
+        ) AS TEXT)
+        FROM found WHERE found.environment IS NOT NULL
+    )
+    SELECT DISTINCT environment FROM found WHERE environment IS NOT NULL ORDER BY environment
+    """
+)
 
 
 class ReadQueries:
@@ -36,9 +73,8 @@ class ReadQueries:
 
     def environment_names(self) -> list[str]:
         """Every environment any deployment went to."""
-        query = select(deployments.c.environment).distinct().order_by(deployments.c.environment)
         with self.engine.connect() as connection:
-            return list(connection.execute(query).scalars())
+            return list(connection.execute(_ENVIRONMENTS).scalars())
 
     def count_rows(self) -> dict[str, int]:
         """Row counts of the main tables, for summaries."""
@@ -154,8 +190,23 @@ def _delivery(
     )
 
 
-def _deployment_columns() -> list[Any]:
-    return [
+class _DeploymentRow(NamedTuple):
+    """One row of the deployments query, times in epoch microseconds."""
+
+    id: int
+    sha: str
+    finished_at: int
+    external_id: str
+    environment: str
+    went_back: int | bool
+    rollback_base_id: int | None
+    fixes: str | None
+    service_id: int
+    repository_id: int | None
+
+
+def _deployment_query(*conditions: ColumnElement[bool]) -> Select[Any]:
+    columns = (
         deployments.c.id,
         deployments.c.sha,
         deployments.c.finished_at,
@@ -166,7 +217,12 @@ def _deployment_columns() -> list[Any]:
         deployments.c.fixes,
         deployments.c.service_id,
         deployments.c.repository_id,
-    ]
+    )
+    return select(*columns).where(*conditions)
+
+
+def _deployment_rows(connection: Connection, query: Select[Any]) -> list[_DeploymentRow]:
+    return [_DeploymentRow._make(row) for row in driver_rows(connection, query)]
 
 
 def _deployments(
@@ -179,14 +235,12 @@ def _deployments(
         deployments.c.finished_at >= scope.end,
         deployments.c.rollback | deployments.c.shipped_rollback,
     )
-    query = select(*_deployment_columns()).where(or_(scope.deployments_in_reach(), later_rollback))
-    rows = list(connection.execute(query).all())
+    query = _deployment_query(or_(scope.deployments_in_reach(), later_rollback))
+    rows = _deployment_rows(connection, query)
     known = {row.id for row in rows}
     bases = {row.rollback_base_id for row in rows if row.rollback_base_id} - known
     for chunk in batched(sorted(bases), 500):
-        rows += connection.execute(
-            select(*_deployment_columns()).where(deployments.c.id.in_(chunk))
-        ).all()
+        rows += _deployment_rows(connection, _deployment_query(deployments.c.id.in_(chunk)))
     fixes = _resolve_fixes(connection, [row.fixes for row in rows if row.fixes])
     names = {service_id: name for name, service_id in scope.names.items()}
     grouped: dict[int, list[DeploymentFact]] = {}
@@ -229,14 +283,16 @@ def _resolve_fixes(connection: Connection, names: Sequence[str]) -> dict[str, tu
     return found
 
 
-def _deployment_fact(row: Any, service: str, fixes: dict[str, tuple[str, int]]) -> DeploymentFact:
+def _deployment_fact(
+    row: _DeploymentRow, service: str, fixes: dict[str, tuple[str, int]]
+) -> DeploymentFact:
     kind, target = fixes.get(row.fixes, ("", 0)) if row.fixes else ("", 0)
     return DeploymentFact(
         id=row.id,
         service=service,
         environment=row.environment,
         sha=row.sha,
-        finished_at=row.finished_at,
+        finished_at=from_micros(row.finished_at),
         external_id=row.external_id,
         rollback=bool(row.went_back),
         rollback_base_id=row.rollback_base_id,
@@ -254,8 +310,12 @@ def _incidents(
         incidents.c.started_at < scope.end,
     )
     grouped: dict[int, list[IncidentFact]] = {}
+    by_service: dict[int, dict[int, DeploymentFact]] = {}
     for row in connection.execute(query):
-        by_id = {fact.id: fact for fact in facts.get(row.service_id, [])}
+        by_id = by_service.get(row.service_id)
+        if by_id is None:  # once per service, not once per incident
+            by_id = {fact.id: fact for fact in facts.get(row.service_id, [])}
+            by_service[row.service_id] = by_id
         grouped.setdefault(row.service_id, []).append(
             IncidentFact(
                 id=row.id,
