@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dorameter.cli.common import ConfigOption, OutputFormat, err, guarded, settings_for
 from dorameter.config import Settings
-from dorameter.demo import SCALES, DemoOptions, generate_demo, organisation
 from dorameter.errors import InvalidInput
 from dorameter.model import Period
 from dorameter.report import build_report
 from dorameter.store import Store, open_store
 from dorameter.store.database import data_folder
 from dorameter.timestamps import parse_instant
+
+if TYPE_CHECKING:
+    from dorameter.demo import DemoOptions
 
 
 def demo_database_path() -> Path:
@@ -52,6 +54,8 @@ def demo(
     """Generate a realistic demo organisation into a store and print its report."""
 
     def body() -> None:
+        from dorameter.demo import SCALES, DemoOptions  # noqa: PLC0415 (lazy: start-up)
+
         if scale not in SCALES:
             raise InvalidInput(f"unknown scale {scale!r}; choose small or large")
         end_day = (parse_instant(today) if today else datetime.now(UTC)).date()
@@ -85,6 +89,8 @@ def _start_fresh(path: Path) -> None:
 
 
 def _generate(store: Store, settings: Settings, options: DemoOptions) -> None:
+    from dorameter.demo import generate_demo, organisation  # noqa: PLC0415 (lazy: start-up)
+
     profiles, _days = organisation(options.scale)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:

@@ -15,7 +15,6 @@ from dorameter.cli.common import (
     period_for,
     settings_for,
 )
-from dorameter.notify import digest_payload, post_webhook
 from dorameter.report import build_report
 from dorameter.store import open_store
 
@@ -42,6 +41,8 @@ def notify(
         report = build_report(
             open_store(settings.database_url), settings, period_for(None, until, "7d"), service
         )
+        from dorameter.notify import digest_payload, post_webhook  # noqa: PLC0415 (lazy: start-up)
+
         attempts = post_webhook(webhook, digest_payload(report, kind))
         err.print(f"digest posted ({attempts} attempt{'s' if attempts > 1 else ''})")
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -18,13 +18,15 @@ from rich.table import Table
 from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_for
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
-from dorameter.sources.github import GitHubSource, github_api
-from dorameter.sources.gitlab import GitLabSource, gitlab_api
-from dorameter.sources.http import WaitNotice
 from dorameter.sources.platform import SPEC_HELP, Resource, parse_deployment_spec
 from dorameter.store import UpsertCounts, open_store
 from dorameter.sync import SyncReport, SyncRequest, plan_repositories, sync_repositories
 from dorameter.timestamps import parse_duration, parse_instant
+
+if TYPE_CHECKING:  # the sources (and httpx) are imported when a sync runs: start-up stays fast
+    from dorameter.sources.github import GitHubSource
+    from dorameter.sources.gitlab import GitLabSource
+    from dorameter.sources.http import WaitNotice
 
 RepositoriesArg = Annotated[
     list[str] | None,
@@ -179,6 +181,9 @@ def open_source(
     if not api_url.startswith(("http://", "https://")):
         raise InvalidInput(f"--api-url {api_url!r} must start with https:// (or http://)")
     token = _token(connection.platform, variable)
+    from dorameter.sources.github import GitHubSource, github_api  # noqa: PLC0415 (lazy: start-up)
+    from dorameter.sources.gitlab import GitLabSource, gitlab_api  # noqa: PLC0415
+
     if connection.platform == "gitlab":
         return GitLabSource(gitlab_api(api_url, token, token_env=variable, on_wait=notice))
     return GitHubSource(github_api(api_url, token, token_env=variable, on_wait=notice), api_url)

@@ -13,7 +13,6 @@ from rich.table import Table
 from dorameter.cli.common import ConfigOption, DbOption, err, guarded, out, settings_for
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
-from dorameter.events import reprocess as reprocess_events
 from dorameter.store import RawStatus, open_store
 from dorameter.tokens import generate_token
 
@@ -182,6 +181,8 @@ def reprocess(
         settings = settings_for(config, db)
         store = open_store(settings.database_url)
         statuses = None if all_events else [RawStatus.PENDING, RawStatus.FAILED]
+        from dorameter.events import reprocess as reprocess_events  # noqa: PLC0415 (lazy: start-up)
+
         report = reprocess_events(store, settings, statuses, source)
         outcomes = ", ".join(
             f"{count} {status}" for status, count in sorted(report.outcomes.items())

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 from dorameter.attribution import CommitGraph
 from dorameter.errors import InvalidInput, NotFound
@@ -57,6 +59,10 @@ def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
 
 def dialect_insert(engine: Engine, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that supports ON CONFLICT on both SQLite and PostgreSQL."""
+    # Lazy: the PostgreSQL dialect module (asyncio with it) costs every command ~40 ms at
+    # start-up, and SQLite stores never need it.
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: PLC0415
+
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
