@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dorameter.cli import app
+from dorameter.sources import git
 from dorameter.store import open_store
 from tests.git.gitrepo import GitRepo
 
@@ -260,3 +261,24 @@ def test_a_recorded_deployment_of_a_path_service_is_attributed_in_its_monorepo(
     # library or README commits before them); the first deployment's history counts in full.
     assert web["lead_time"]["count"] == 2
     assert web["lead_time"]["median_seconds"] == pytest.approx((50 + 3) / 2 * HOUR)
+
+
+def test_commits_stored_without_files_get_them_from_a_clone(tmp_path: Path, store_url: str) -> None:
+    repo = GitRepo.create(tmp_path / "mono")
+    build_monorepo(repo)
+    # A platform sync stores the history under the platform's name, without changed files.
+    store = open_store(store_url)
+    try:
+        repository_id = store.ensure_repository("acme/mono")
+        store.insert_commits(repository_id, git.read_commits(repo.path, "acme/mono"))
+        assert len(store.commits_without_paths(repository_id)) == 7
+    finally:
+        store.close()
+    config = settings_file(tmp_path, SERVICES_TOML.replace('"mono"', '"acme/mono"'))
+
+    args = ["analyze", str(repo.path), "--service", "acme/mono", "--config", str(config)]
+    found = by_service(run([*args, "--db", store_url]))
+
+    assert sorted(found) == ["api", "web"]
+    assert found["web"]["lead_time"]["count"] == 3
+    assert found["api"]["lead_time"]["count"] == 2
