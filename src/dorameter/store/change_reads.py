@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +24,7 @@ from dorameter.store.schema import (
     from_micros,
     pull_request_commits,
     pull_requests,
+    repositories,
     shipped,
 )
 from dorameter.store.writes import batched
@@ -178,10 +179,12 @@ def _missing_starts(connection: Connection, rows: Iterable[Any]) -> dict[str, da
 def repositories_with_pull_requests(
     connection: Connection, repository_ids: Iterable[int]
 ) -> set[int]:
-    """The given repositories that have at least one pull request."""
+    """The given repositories that have at least one pull request (one seek each, one query)."""
     found: set[int] = set()
-    for repository_id in sorted(set(repository_ids)):
-        query = select(pull_requests.c.id).where(pull_requests.c.repository_id == repository_id)
-        if connection.execute(query.limit(1)).first() is not None:
-            found.add(repository_id)
+    for chunk in batched(sorted(set(repository_ids)), 500):
+        query = select(repositories.c.id).where(
+            repositories.c.id.in_(chunk),
+            exists().where(pull_requests.c.repository_id == repositories.c.id),
+        )
+        found.update(connection.execute(query).scalars())
     return found

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -168,16 +168,32 @@ def _service_ids(connection: Connection, names: Sequence[str]) -> dict[str, int]
 
 
 def _service_repositories(connection: Connection, service_ids: list[int]) -> dict[int, set[int]]:
+    """The repositories each service deployed from (ever), by skip scan."""
     owned: dict[int, set[int]] = {}
     for chunk in batched(service_ids, 500):
-        query = (
-            select(deployments.c.service_id, deployments.c.repository_id)
-            .where(deployments.c.service_id.in_(chunk), deployments.c.repository_id.is_not(None))
-            .distinct()
-        )
-        for service_id, repository_id in connection.execute(query):
+        for service_id, repository_id in connection.execute(_REPOSITORIES, {"ids": chunk}):
             owned.setdefault(service_id, set()).add(repository_id)
     return owned
+
+
+# SELECT DISTINCT service_id, repository_id FROM deployments WHERE service_id IN :ids, as a
+# skip scan of the (service, repository) index: one seek per pair, instead of reading every
+# deployment of the services (the whole table for a full report). min() skips NULL repositories.
+_REPOSITORIES = text(
+    """
+    WITH RECURSIVE found(service_id, repository_id) AS (
+        SELECT s.id, (SELECT min(d.repository_id) FROM deployments d WHERE d.service_id = s.id)
+        FROM services s WHERE s.id IN :ids
+        UNION ALL
+        SELECT found.service_id, (
+            SELECT min(d.repository_id) FROM deployments d
+            WHERE d.service_id = found.service_id AND d.repository_id > found.repository_id
+        )
+        FROM found WHERE found.repository_id IS NOT NULL
+    )
+    SELECT service_id, repository_id FROM found WHERE repository_id IS NOT NULL
+    """
+).bindparams(bindparam("ids", expanding=True))
 
 
 class _PullRequestRow(NamedTuple):

@@ -144,6 +144,8 @@ Index(
     deployments.c.environment,
     deployments.c.finished_at,
 )
+# 0007: the repositories each service deployed from, by skip scan (flow_reads.py).
+Index("ix_deployments_service_repository", deployments.c.service_id, deployments.c.repository_id)
 
 shipped = Table(
     "shipped",
