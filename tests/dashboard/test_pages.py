@@ -15,6 +15,7 @@ from dorameter.config import Settings
 from dorameter.metrics.bands import Band, BandMetric
 from dorameter.model import Period
 from dorameter.progress import Subject, save_baseline, set_goal
+from dorameter.report import build_report
 from dorameter.store import Store
 from dorameter.web.charts import band_regions, duration_text, sparkline
 from tests.dashboard.conftest import END, QUARTER
@@ -179,3 +180,46 @@ def test_the_team_page_leads_with_the_team_measured_as_one(client: TestClient) -
     per_day = sum(service["deployments_per_day"] for service in services)
     assert f"{per_day:.2f}" in total
     assert 'id="team-total"' not in client.get(f"/?{QUARTER}").text
+
+
+def _listed(html: str, section: str, attribute: str) -> list[str]:
+    found = html.split(f'<section id="{section}">')[1].split("</section>", maxsplit=1)[0]
+    return re.findall(rf'<tr {attribute}="([^"]+)">', found)
+
+
+def test_the_service_page_lists_the_reports_notable_incidents_and_open_pull_requests(
+    client: TestClient, demo_store: Store
+) -> None:
+    period = Period(END - timedelta(days=90), END)
+    settings = Settings(database_url=demo_store.url)
+    # platform-gateway has a pull request open longer than 3 days at the quarter's end; ledger none.
+    for name, open_long in (("platform-gateway", 1), ("ledger", 0)):
+        figures = build_report(demo_store, settings, period, [name]).services[0]
+        html = client.get(f"/services/{name}?{QUARTER}").text
+        incidents = _listed(html, "notable-incidents", "data-incident")
+        assert incidents == [item.incident.external_id for item in figures.incidents.items]
+        assert len(incidents) == figures.incidents.total > 0
+        assert 'id="more-incidents"' not in html
+        still_open = figures.diagnosis.trunk.long_lived_open
+        assert len(still_open) == open_long
+        assert _listed(html, "open-pull-requests", "data-pull-request") == [
+            age.pull_request.external_id for age in still_open
+        ]
+        for age in still_open:
+            assert f"#{age.pull_request.number}" in html and age.pull_request.author in html
+        assert ("No pull request has been open that long" in html) == (not still_open)
+
+
+def test_the_team_page_lists_the_team_reports_incidents_and_how_many_more(
+    client: TestClient, demo_store: Store
+) -> None:
+    settings = Settings(database_url=demo_store.url)
+    period = Period(END - timedelta(days=90), END)
+    figures = build_report(demo_store, settings, period, team="search").services[0]
+    html = client.get(f"/teams/search?{QUARTER}").text
+    incidents = _listed(html, "notable-incidents", "data-incident")
+    assert incidents == [item.incident.external_id for item in figures.incidents.items]
+    assert len(incidents) == 10 < figures.incidents.total
+    more = re.search(r'<p class="hint" id="more-incidents">(\d+) more', html)
+    assert more and int(more.group(1)) == figures.incidents.more
+    assert 'id="notable-incidents"' not in client.get(f"/?{QUARTER}").text

@@ -1,8 +1,9 @@
 """The dashboard: server-rendered pages over the same cached Report the read API serves.
 
 GET /                  overview: every service with its keys, bands, trend; filters in the URL
-GET /services/{name}   one service: trend per key with bands shaded, deployment timeline, incidents
-GET /teams/{name}      the overview of one team's services
+GET /services/{name}   one service: trend per key with bands shaded, deployment timeline, notable
+                       incidents, long-lived open pull requests, recent incidents
+GET /teams/{name}      the overview of one team's services, led by the team measured as one
 GET /api               the read API, described from /openapi.json, with forms to try it
 """
 
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from dorameter.analysis.progress import GoalMetric, ProgressRow, progress_rows
 from dorameter.errors import NotFound
 from dorameter.progress import Subject, figures_of
+from dorameter.render.retro_rows import OPEN_PULL_REQUESTS, cause_text
 from dorameter.report import Report, ServiceReport
 from dorameter.store import SavedBaseline, Store
 from dorameter.web.charts import (
@@ -63,6 +65,9 @@ def templates(login: bool = False) -> Environment:
     environment.filters["duration"] = duration_text
     environment.globals["metric_value"] = metric_value
     environment.globals["login"] = login
+    # The notable incidents and long-lived open pull requests, listed as the retrospective does.
+    environment.globals["open_pull_requests_listed"] = OPEN_PULL_REQUESTS
+    environment.filters["cause"] = cause_text
     environment.filters["percent"] = lambda value: "-" if value is None else f"{value * 100:.1f}%"
     environment.filters["number"] = lambda value: "-" if value is None else f"{value:.2f}"
     environment.filters["chart"] = lambda spec: Markup(json.dumps(spec).replace("</", "<\\/"))
@@ -105,7 +110,8 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
         data = snapshot.value
         options = await choices(data.teams)
         rows = [_overview_row(service, data.teams) for service in data.report.services]
-        pooled = _overview_row(data.pooled.services[0], {}) if data.pooled else None
+        pooled_figures = data.pooled.services[0] if data.pooled else None
+        pooled = _overview_row(pooled_figures, {}) if pooled_figures else None
         return render(
             "overview.html",
             title=title,
@@ -116,6 +122,7 @@ def _router(pages: Environment, store: Store, cache: ReportCache, reader: Reader
             path=request.url.path,
             empty=not options["services"],
             pooled=pooled,
+            pooled_figures=pooled_figures,
             snapshot=snapshot,
         )
 
