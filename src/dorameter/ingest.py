@@ -129,10 +129,8 @@ def _declare_services(
     services are walked again.
     """
     for target in targets:
-        if target.prefixes is not None or target.service != name:
-            store.set_service_paths(
-                target.service, name, target.prefixes.prefixes if target.prefixes else ()
-            )
+        if target.prefixes is not None:
+            store.set_service_paths(target.service, name, target.prefixes.prefixes)
     teams: dict[str, str | None] = {
         target.service: target.team for target in targets if target.team
     }

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dorameter.errors import InvalidInput
+from dorameter.platform_settings import check_table, required_text
 
 SERVICE_KEYS = ("name", "repository", "paths", "team", "tag_pattern", "deploy_branch")
 
@@ -97,11 +98,7 @@ def services_from_file(data: dict[str, Any]) -> tuple[ServiceEntry, ...]:
 
 def _entry(table: dict[str, Any], index: int) -> ServiceEntry:
     where = f"[[services]] entry {index}"
-    extra = sorted(key for key in table if key not in SERVICE_KEYS)
-    if extra:
-        raise InvalidInput(
-            f"unknown setting {where}.{extra[0]}; it takes {', '.join(SERVICE_KEYS)}"
-        )
+    check_table(table, where, SERVICE_KEYS)
     for key in ("name", "repository", "paths"):
         if key not in table:
             raise InvalidInput(f"{where} needs {key} (it takes {', '.join(SERVICE_KEYS)})")
@@ -114,19 +111,12 @@ def _entry(table: dict[str, Any], index: int) -> ServiceEntry:
         prefixes = PathPrefixes(tuple(paths))
     except InvalidInput as error:
         raise InvalidInput(f"{where}.paths: {error}") from None
-    optional = {key: _text(table, key, where) for key in SERVICE_KEYS[3:] if key in table}
+    optional = {key: required_text(table, key, where) for key in SERVICE_KEYS[3:] if key in table}
     if "tag_pattern" in optional and "deploy_branch" in optional:
         raise InvalidInput(f"{where} takes tag_pattern or deploy_branch, not both")
     return ServiceEntry(
-        name=_text(table, "name", where),
-        repository=_text(table, "repository", where),
+        name=required_text(table, "name", where),
+        repository=required_text(table, "repository", where),
         paths=prefixes,
         **optional,
     )
-
-
-def _text(table: dict[str, Any], key: str, where: str) -> str:
-    value = table[key]
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{where}.{key} must be a non-empty string")
-    return value.strip()

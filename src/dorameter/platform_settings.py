@@ -93,7 +93,7 @@ def platforms_from_file(
         table = data.get(name)
         if table is None:
             continue
-        _check_table(table, f"[{name}]", PLATFORM_KEYS)
+        check_table(table, f"[{name}]", PLATFORM_KEYS)
         found[name] = _platform(found[name], table, f"[{name}]")
     return found
 
@@ -102,10 +102,10 @@ def _platform(defaults: PlatformDefaults, table: dict[str, Any], where: str) -> 
     changes: dict[str, Any] = {}
     for key in ("api_url", "token_env"):
         if key in table:
-            changes[key] = _text(table, key, where)
+            changes[key] = required_text(table, key, where)
     if "since" in table:
         try:
-            changes["since"] = parse_duration(_text(table, "since", where))
+            changes["since"] = parse_duration(required_text(table, "since", where))
         except InvalidInput as error:
             raise InvalidInput(f"{where}.since: {error}") from None
     if "deployments" in table:
@@ -125,21 +125,21 @@ def repositories_from_file(data: dict[str, Any]) -> tuple[RepositoryEntry, ...]:
 
 def _entry(table: dict[str, Any], index: int) -> RepositoryEntry:
     where = f"[[repositories]] entry {index}"
-    _check_table(table, where, REPOSITORY_KEYS)
+    check_table(table, where, REPOSITORY_KEYS)
     named = [platform for platform in PLATFORMS if platform in table]
     if len(named) != 1:
         raise InvalidInput(
             f'{where} needs exactly one of github = "OWNER/NAME" or gitlab = "GROUP/PROJECT"'
         )
     platform = named[0]
-    pattern = _text(table, platform, where)
+    pattern = required_text(table, platform, where)
     if "/" not in pattern:
         raise InvalidInput(f"{where}: {platform} = {pattern!r} must be a path like OWNER/NAME")
     return RepositoryEntry(
         platform=platform,
         pattern=pattern,
-        service=_text(table, "service", where) if "service" in table else "{path}",
-        team=_text(table, "team", where) if "team" in table else None,
+        service=required_text(table, "service", where) if "service" in table else "{path}",
+        team=required_text(table, "team", where) if "team" in table else None,
         deployments=_rules(table, where) if "deployments" in table else None,
         incidents=_incident_rules(table, where, IncidentRules()),
     )
@@ -179,14 +179,16 @@ def _labels(table: dict[str, Any], key: str, where: str) -> list[str]:
     return value
 
 
-def _text(table: dict[str, Any], key: str, where: str) -> str:
+def required_text(table: dict[str, Any], key: str, where: str) -> str:
+    """A non-empty string setting, stripped; InvalidInput naming `where`.key otherwise."""
     value = table[key]
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{where}.{key} must be a non-empty string")
     return value.strip()
 
 
-def _check_table(table: Any, where: str, allowed: tuple[str, ...]) -> None:
+def check_table(table: Any, where: str, allowed: tuple[str, ...]) -> None:
+    """A settings table with only the allowed keys; an unknown key is reported, not ignored."""
     if not isinstance(table, dict):
         raise InvalidInput(f"{where} must be a table of settings")
     extra = sorted(key for key in table if key not in allowed)
