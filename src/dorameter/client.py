@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 
+from dorameter.config import API_TOKEN_ENV
 from dorameter.errors import InvalidInput, NotFound, SourceError
-
-API_TOKEN_ENV = "DORAMETER_API_TOKEN"
 
 
 @dataclass(frozen=True)

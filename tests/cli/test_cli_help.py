@@ -76,7 +76,8 @@ def test_help_exits_0_and_shows_every_option_with_its_help(path: tuple[str, ...]
         assert parameter.help, f"{label} of `dorameter {' '.join(path)}` has no help"
         if parameter.param_type_name == "argument":
             variadic = "..." if parameter.nargs == -1 else ""  # click shows "repositories..."
-            assert f" {parameter.name}{variadic} " in f" {shown} "
+            usage = {f" {parameter.name}{variadic} ", f" [{parameter.name}]{variadic} "}
+            assert any(form in f" {shown} " for form in usage), f"{label} missing from usage"
         else:
             for name in names:
                 assert name in shown, f"{name} missing from `dorameter {' '.join(path)} --help`"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import typer
 
 from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_for
-from dorameter.client import API_TOKEN_ENV, PushClient
+from dorameter.config import API_TOKEN_ENV
 from dorameter.errors import InvalidInput
 from dorameter.ingest import record_deployments, record_incidents
 from dorameter.model import Deployment, DeploymentStatus, Incident
@@ -55,6 +55,8 @@ TokenOption = Annotated[
 
 def _send(server: str, token: str | None, method: str, path: str, doc: dict[str, Any]) -> None:
     """Send a record to a server and say what it answered."""
+    from dorameter.client import PushClient  # noqa: PLC0415 (httpx costs every command ~50 ms)
+
     answer = PushClient(server, token or "").send(method, path, doc)
     status = answer.get("status", "accepted")
     err.print(f"{answer.get('id', doc.get('id', ''))} {status} by {server}", highlight=False)
