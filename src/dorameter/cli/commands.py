@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dorameter import __version__
 from dorameter.cli.common import (
@@ -40,12 +39,10 @@ from dorameter.cli.serve import reprocess, serve, token_app
 from dorameter.config import Settings
 from dorameter.git_deployments import GitIngestOptions
 from dorameter.ingest import IngestReport, ingest_git
-from dorameter.progress import retro_progress
-from dorameter.render.console import print_report
-from dorameter.render.document import report_document
-from dorameter.render.retro import retro_html, retro_markdown
-from dorameter.report import Report, build_report
 from dorameter.store import Store, open_store
+
+if TYPE_CHECKING:
+    from dorameter.report import Report
 
 app = typer.Typer(
     name="dorameter",
@@ -110,6 +107,13 @@ def commit_progress(label: str) -> Iterator[Callable[[int], None]]:
     if not err.is_terminal:
         yield lambda _count: None
         return
+    from rich.progress import (  # noqa: PLC0415 (only a terminal shows it)
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(label, total=None)
@@ -143,9 +147,15 @@ def run_git_ingest(store: Store, settings: Settings, options: GitIngestOptions) 
 
 
 def show(report: Report, output: OutputFormat) -> None:
+    # Lazy, as build_report below: `ingest git`, the command pipelines run after every push,
+    # starts ~50 ms sooner without the report, its analysis and its renderings.
     if output is OutputFormat.JSON:
+        from dorameter.render.document import report_document  # noqa: PLC0415
+
         sys.stdout.write(json.dumps(report_document(report), indent=2) + "\n")
     else:
+        from dorameter.render.console import print_report  # noqa: PLC0415
+
         print_report(out, report)
 
 
@@ -206,6 +216,10 @@ def report(
     """Print the DORA report of the stored data for a period, or write a retrospective."""
 
     def body() -> None:
+        from dorameter.progress import retro_progress  # noqa: PLC0415 (start-up, see show)
+        from dorameter.render.retro import retro_html, retro_markdown  # noqa: PLC0415
+        from dorameter.report import build_report  # noqa: PLC0415
+
         settings = settings_for(config, db, bands)
         period = period_for(since, until, last)
         store = open_store(settings.database_url)
@@ -245,6 +259,8 @@ def analyze(
     """Ingest a repository (only what is new) and print its DORA report."""
 
     def body() -> None:
+        from dorameter.report import build_report  # noqa: PLC0415 (start-up, see show)
+
         settings = settings_for(config, db, bands)
         period = period_for(since, until, last)
         store = open_store(settings.database_url)

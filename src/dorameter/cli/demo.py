@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dorameter.cli.common import ConfigOption, OutputFormat, err, guarded, settings_for
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
 from dorameter.model import Period
-from dorameter.report import build_report
 from dorameter.store import Store, open_store
 from dorameter.store.database import data_folder
 from dorameter.timestamps import parse_instant
@@ -55,6 +53,7 @@ def demo(
 
     def body() -> None:
         from dorameter.demo import SCALES, DemoOptions  # noqa: PLC0415 (lazy: start-up)
+        from dorameter.report import build_report  # noqa: PLC0415 (lazy: start-up)
 
         if scale not in SCALES:
             raise InvalidInput(f"unknown scale {scale!r}; choose small or large")
@@ -89,6 +88,8 @@ def _start_fresh(path: Path) -> None:
 
 
 def _generate(store: Store, settings: Settings, options: DemoOptions) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
     from dorameter.demo import generate_demo, organisation  # noqa: PLC0415 (lazy: start-up)
 
     profiles, _days = organisation(options.scale)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dorameter.analysis.whatif import WhatIf, parse_what_if, what_if
 from dorameter.cli.common import (
     BandsOption,
     ConfigOption,
@@ -24,11 +23,11 @@ from dorameter.cli.common import (
     settings_for,
 )
 from dorameter.errors import InvalidInput
-from dorameter.render.console import band_text
-from dorameter.render.diagnosis_console import diagnosis_view
-from dorameter.render.diagnosis_document import diagnosis_document, what_if_document
-from dorameter.report import Report, ServiceReport, build_report
 from dorameter.store import open_store
+
+if TYPE_CHECKING:
+    from dorameter.analysis.whatif import WhatIf
+    from dorameter.report import Report, ServiceReport
 
 OneServiceOption = Annotated[
     str | None, typer.Option("--service", help="The service \\[default: the only one].")
@@ -57,6 +56,12 @@ def diagnose(
     """Find the bottleneck: lead time by stage, batch size, trunk flow, CI and balance."""
 
     def body() -> None:
+        # Lazy: the report and its analysis cost every other command's start-up ~50 ms.
+        from dorameter.analysis.whatif import parse_what_if, what_if  # noqa: PLC0415
+        from dorameter.render.console import band_text  # noqa: PLC0415
+        from dorameter.render.diagnosis_console import diagnosis_view  # noqa: PLC0415
+        from dorameter.report import build_report  # noqa: PLC0415
+
         if service and team:
             raise InvalidInput("give --service or --team, not both")
         scenario = parse_what_if(what_if_text) if what_if_text else None
@@ -94,6 +99,11 @@ def diagnose_document(
     report: Report, service: ServiceReport, projected: WhatIf | None
 ) -> dict[str, Any]:
     """The JSON of `diagnose`: the service's diagnosis at the top level, with the period."""
+    from dorameter.render.diagnosis_document import (  # noqa: PLC0415 (see diagnose)
+        diagnosis_document,
+        what_if_document,
+    )
+
     return {
         "service": service.service,
         "period": {

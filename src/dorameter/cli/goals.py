@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,10 +28,12 @@ from dorameter.cli.common import (
 )
 from dorameter.cli.diagnose import OneServiceOption, TeamOption
 from dorameter.errors import InvalidInput
-from dorameter.progress import Progress, Subject, progress, save_baseline, set_goal
 from dorameter.render.console import band_text, human_duration
 from dorameter.store import Store, open_store
 from dorameter.timestamps import parse_duration, parse_instant
+
+if TYPE_CHECKING:
+    from dorameter.progress import Progress, Subject
 
 baseline_app = typer.Typer(
     help="Keep a period's figures to compare with later.", no_args_is_help=True
@@ -55,6 +57,10 @@ TargetArg = Annotated[
 
 def subject_for(store: Store, service: str | None, team: str | None) -> Subject:
     """--service or --team; neither means the only stored service."""
+    # Lazy, as every use of dorameter.progress here: it builds reports, which `ingest git`
+    # (the command run after every push) should not load at start-up.
+    from dorameter.progress import Subject  # noqa: PLC0415
+
     if service and team:
         raise InvalidInput("give --service or --team, not both")
     if service or team:
@@ -84,6 +90,8 @@ def baseline_save(
         store = open_store(settings.database_url)
         subject = subject_for(store, service, team)
         period = period_for(since, until, last)
+        from dorameter.progress import save_baseline  # noqa: PLC0415 (see subject_for)
+
         figures, replaced = save_baseline(store, settings, period, subject, name)
         err.print(
             f"baseline {name!r} of {subject.scope} {'replaced' if replaced else 'saved'}: "
@@ -122,6 +130,8 @@ def goal_set(
         value = parse_target(chosen, target) if target else None
         due = parse_instant(by) if by else None
         period = period_for(since, until, last)
+        from dorameter.progress import set_goal  # noqa: PLC0415 (see subject_for)
+
         goal = set_goal(store, settings, period, subject, (chosen, value, due))
         err.print(
             f"goal for {subject.scope}: {chosen.value} {format_value(chosen, goal.target)}"
@@ -187,6 +197,8 @@ def progress_command(
         settings = settings_for(config, db, bands)
         store = open_store(settings.database_url)
         subject = subject_for(store, service, team)
+        from dorameter.progress import progress  # noqa: PLC0415 (see subject_for)
+
         found = progress(store, settings, period_for(since, until, last), subject, baseline)
         if output is OutputFormat.JSON:
             sys.stdout.write(json.dumps(progress_document(found), indent=2) + "\n")

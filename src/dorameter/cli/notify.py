@@ -15,7 +15,6 @@ from dorameter.cli.common import (
     period_for,
     settings_for,
 )
-from dorameter.report import build_report
 from dorameter.store import open_store
 
 
@@ -37,11 +36,13 @@ def notify(
     """Post the digest of the last 7 days, retrying while the endpoint is unavailable."""
 
     def body() -> None:
+        from dorameter.notify import digest_payload, post_webhook  # noqa: PLC0415 (lazy: start-up)
+        from dorameter.report import build_report  # noqa: PLC0415 (lazy: start-up)
+
         settings = settings_for(config, db, bands)
         report = build_report(
             open_store(settings.database_url), settings, period_for(None, until, "7d"), service
         )
-        from dorameter.notify import digest_payload, post_webhook  # noqa: PLC0415 (lazy: start-up)
 
         attempts = post_webhook(webhook, digest_payload(report, kind))
         err.print(f"digest posted ({attempts} attempt{'s' if attempts > 1 else ''})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +11,9 @@ from rich.text import Text
 from dorameter.metrics.bands import Band
 from dorameter.metrics.change_fail_rate import RateResult
 from dorameter.metrics.trends import TrendPoint
-from dorameter.report import Report, ServiceReport
+
+if TYPE_CHECKING:  # annotations only: goals and diagnose print bands without building reports
+    from dorameter.report import Report, ServiceReport
 
 BAND_STYLES = {
     Band.ELITE: "bold green",
