@@ -226,6 +226,11 @@ def test_path_without_service_is_a_usage_error(tmp_path: Path) -> None:
             'deploy_branch = "main"\n',
             "not both",
         ),
+        ('name = "a"\npaths = ["x"]\ndeployments = ["releases"]\n', "needs repository as well"),
+        (
+            'name = "a"\nrepository = "r"\npaths = ["x"]\ndeployments = ["tag"]\n',
+            "entry 1.deployments: unknown deployment definition 'tag'",
+        ),
     ],
 )
 def test_bad_services_settings_name_the_problem(tmp_path: Path, entry: str, message: str) -> None:

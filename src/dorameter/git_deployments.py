@@ -3,7 +3,9 @@
 A repository is one service by default. A monorepo holds several, each defined by path
 prefixes (the settings file's [[services]], or `--service NAME --path PREFIX`): each gets its
 own deployments (its own release tags, or the merges to a branch that touch its paths) and
-ships only the commits under its paths.
+ships only the commits under its paths. A service whose deployments come from GitHub or GitLab
+(its `deployments` definitions) gets none from git unless it names its tags or branch too: the
+same release read twice would count twice.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class DeploymentTarget:
     tag_pattern: str | None = None
     deploy_branch: str | None = None
     team: str | None = None
+    from_git: bool = True  # False: its deployments come from a platform sync, not from git
 
 
 def repository_name(repo: Path) -> str:
@@ -68,9 +71,12 @@ def targets_for(
         DeploymentTarget(
             entry.name,
             entry.paths,
-            entry.tag_pattern or _unless(entry.deploy_branch, options.tag_pattern),
-            entry.deploy_branch or _unless(entry.tag_pattern, options.deploy_branch),
+            entry.tag_pattern
+            or _unless(entry.deploy_branch or entry.deployments, options.tag_pattern),
+            entry.deploy_branch
+            or _unless(entry.tag_pattern or entry.deployments, options.deploy_branch),
             entry.team,
+            from_git=bool(entry.tag_pattern or entry.deploy_branch or not entry.deployments),
         )
         for entry in services
         if entry.repository == repository and entry.name != options.service
@@ -86,8 +92,8 @@ def targets_for(
     return [whole]
 
 
-def _unless(own: str | None, inherited: str | None) -> str | None:
-    """A service with its own kind of deployment definition does not inherit the other kind."""
+def _unless(own: object, inherited: str | None) -> str | None:
+    """A service with its own kind of deployment definition does not inherit another kind."""
     return None if own else inherited
 
 
@@ -120,6 +126,9 @@ def read_deployments(
     tags = None
     found: dict[str, list[Deployment]] = {}
     for target in targets:
+        if not target.from_git:
+            found[target.service] = []
+            continue
         if target.deploy_branch:
             branch = target.deploy_branch
             if branch not in landed:
@@ -163,7 +172,7 @@ def missing_deployment_notes(
     notes = []
     names: list[str] | None = None
     for target in targets:
-        if target.deploy_branch or found.get(target.service):
+        if not target.from_git or target.deploy_branch or found.get(target.service):
             continue
         if names is None:
             names = [tag.name for tag in git.read_tags(repo)]

@@ -13,6 +13,8 @@ The settings file's [[services]] tables (docs/configuration.md):
     team = "payments"
     tag_pattern = "billing/v*"           # git: its release tags (default: the repository's)
     deploy_branch = "main"               # or: every merge to main that touches its paths
+    deployments = ["workflow:Deploy billing"]   # GitHub/GitLab: the platform's deployments
+                                         # that are its own (docs/github-gitlab.md, Monorepos)
 """
 
 from __future__ import annotations
@@ -22,9 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from dorameter.errors import InvalidInput
-from dorameter.platform_settings import check_table, required_text
+from dorameter.platform_settings import check_table, deployment_rules, required_text
+from dorameter.sources.platform import DeploymentRule
 
-SERVICE_KEYS = ("name", "repository", "paths", "team", "tag_pattern", "deploy_branch")
+SERVICE_KEYS = (
+    "name",
+    "repository",
+    "paths",
+    "team",
+    "tag_pattern",
+    "deploy_branch",
+    "deployments",
+)
+_TEXT_KEYS = ("team", "tag_pattern", "deploy_branch")
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,9 @@ class ServiceEntry:
     team: str | None = None
     tag_pattern: str | None = None
     deploy_branch: str | None = None
+    # Which deployments a GitHub or GitLab sync of the repository gives this service; None:
+    # none of them (its deployments come from git or `record deployment`).
+    deployments: tuple[DeploymentRule, ...] | None = None
 
 
 def services_from_file(data: dict[str, Any]) -> tuple[ServiceEntry, ...]:
@@ -99,6 +114,14 @@ def services_from_file(data: dict[str, Any]) -> tuple[ServiceEntry, ...]:
 def _entry(table: dict[str, Any], index: int) -> ServiceEntry:
     where = f"[[services]] entry {index}"
     check_table(table, where, SERVICE_KEYS)
+    missing = [key for key in ("repository", "paths") if key not in table]
+    if "deployments" in table and missing:
+        # Said apart from the generic message: the platform's deployments are shared out among
+        # the path services of one repository, so the rules mean nothing without both.
+        raise InvalidInput(
+            f"{where}.deployments needs {' and '.join(missing)} as well: platform deployments "
+            "go to the services defined by paths in the repository they were read from"
+        )
     for key in ("name", "repository", "paths"):
         if key not in table:
             raise InvalidInput(f"{where} needs {key} (it takes {', '.join(SERVICE_KEYS)})")
@@ -111,9 +134,13 @@ def _entry(table: dict[str, Any], index: int) -> ServiceEntry:
         prefixes = PathPrefixes(tuple(paths))
     except InvalidInput as error:
         raise InvalidInput(f"{where}.paths: {error}") from None
-    optional = {key: required_text(table, key, where) for key in SERVICE_KEYS[3:] if key in table}
+    optional: dict[str, Any] = {
+        key: required_text(table, key, where) for key in _TEXT_KEYS if key in table
+    }
     if "tag_pattern" in optional and "deploy_branch" in optional:
         raise InvalidInput(f"{where} takes tag_pattern or deploy_branch, not both")
+    if "deployments" in table:
+        optional["deployments"] = deployment_rules(table, where)
     return ServiceEntry(
         name=required_text(table, "name", where),
         repository=required_text(table, "repository", where),

@@ -109,7 +109,7 @@ def _platform(defaults: PlatformDefaults, table: dict[str, Any], where: str) -> 
         except InvalidInput as error:
             raise InvalidInput(f"{where}.since: {error}") from None
     if "deployments" in table:
-        changes["deployments"] = _rules(table, where)
+        changes["deployments"] = deployment_rules(table, where)
     if rules := _incident_rules(table, where, defaults.incidents):
         changes["incidents"] = rules
     return replace(defaults, **changes)
@@ -140,12 +140,13 @@ def _entry(table: dict[str, Any], index: int) -> RepositoryEntry:
         pattern=pattern,
         service=required_text(table, "service", where) if "service" in table else "{path}",
         team=required_text(table, "team", where) if "team" in table else None,
-        deployments=_rules(table, where) if "deployments" in table else None,
+        deployments=deployment_rules(table, where) if "deployments" in table else None,
         incidents=_incident_rules(table, where, IncidentRules()),
     )
 
 
-def _rules(table: dict[str, Any], where: str) -> tuple[DeploymentRule, ...]:
+def deployment_rules(table: dict[str, Any], where: str) -> tuple[DeploymentRule, ...]:
+    """A table's `deployments` list of definitions; InvalidInput naming `where`.deployments."""
     value = table["deployments"]
     if isinstance(value, str):
         value = [value]

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 from dorameter.config import Settings
 from dorameter.errors import AlreadyRunning, ApiForbidden, ApiNotFound, InvalidInput
-from dorameter.model import IncidentRules
+from dorameter.model import Deployment, IncidentRules
+from dorameter.monorepo import ServiceEntry
 from dorameter.platform_settings import RepositoryEntry
 from dorameter.sources.platform import (
     DeploymentRule,
@@ -25,6 +26,7 @@ from dorameter.sources.platform import (
     Records,
     RepositoryPlan,
     Resource,
+    ServiceDeployments,
 )
 from dorameter.store import Store, UpsertCounts
 
@@ -100,10 +102,12 @@ class SyncRequest:
 
 @dataclass(frozen=True)
 class Target:
-    """One repository to sync, and the team owning its service."""
+    """One repository to sync, the team owning its service, and the services defined by paths
+    in it ([[services]]): their paths decide what their deployments ship."""
 
     plan: RepositoryPlan
     team: str | None = None
+    path_services: tuple[ServiceEntry, ...] = ()
 
 
 def plan_repositories(
@@ -141,6 +145,7 @@ def _target(
     incidents = (entry.incidents if entry else None) or defaults.incidents
     if request.incident_labels is not None:
         incidents = IncidentRules(request.incident_labels, incidents.not_change_labels)
+    in_path = tuple(service for service in settings.services if service.repository == path)
     plan = RepositoryPlan(
         repository=path,
         service=request.service or (entry.service_for(path) if entry else path),
@@ -150,8 +155,13 @@ def _target(
         since=request.since or now - defaults.since,
         incidents=incidents,
         commit_horizon=settings.backfill_horizon,
+        path_services=tuple(
+            ServiceDeployments(service.name, service.deployments)
+            for service in in_path
+            if service.deployments
+        ),
     )
-    return Target(plan, entry.team if entry else None)
+    return Target(plan, entry.team if entry else None, in_path)
 
 
 def sync_repositories(
@@ -165,6 +175,8 @@ def sync_repositories(
     teams: dict[str, str | None] = {
         target.plan.service: target.team for target in targets if target.team
     }
+    for target in targets:
+        teams |= _declare_path_services(store, target)
     if teams:
         store.set_service_teams(teams)
     watcher = progress or NoProgress()
@@ -182,6 +194,14 @@ def sync_repositories(
             )
     attributed = store.attribute_pending(settings.backfill_horizon)
     return [replace(report, attributed=attributed) for report in reports]
+
+
+def _declare_path_services(store: Store, target: Target) -> dict[str, str | None]:
+    """Record the paths of the repository's path services (what their deployments ship is
+    only the commits under them, whichever source the deployments came from); their teams."""
+    for service in target.path_services:
+        store.set_service_paths(service.name, target.plan.repository, service.paths.prefixes)
+    return {service.name: service.team for service in target.path_services if service.team}
 
 
 def _sync_alone(
@@ -212,6 +232,8 @@ def sync_repository(
         read[resource.value] = 0
         for batch in source.read(plan, resource, position):
             total += store_records(store, repository_id, batch.records)
+            if plan.path_services and batch.records.deployments:
+                store.drop_lost_copies(repository_id, _copies(plan, batch.records.deployments))
             if batch.position is not None:
                 store.write_cursor(source.platform, scope, batch.position)
             read[resource.value] += batch.read
@@ -241,6 +263,15 @@ def store_records(store: Store, repository_id: int, records: Records) -> SyncCou
     if records.incidents:
         counts["incidents"] = store.upsert_incidents(records.incidents)
     return SyncCounts(**counts)
+
+
+def _copies(plan: RepositoryPlan, deployments: Sequence[Deployment]) -> dict[str, set[str]]:
+    """Per platform deployment of a batch, the ids stored for it now (one per service): a
+    copy stored before under another id is one its service no longer gets."""
+    found: dict[str, set[str]] = {}
+    for deployment in deployments:
+        found.setdefault(plan.platform_id(deployment), set()).add(deployment.external_id)
+    return found
 
 
 def _notes(plan: RepositoryPlan, counts: SyncCounts) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """The settings file's [github], [gitlab], [[repositories]] and [flow] tables, deployment
-definitions, and how a request and the settings become the repositories to sync."""
+definitions, the deployment definitions of [[services]], and how a request and the settings
+become the repositories to sync."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from dorameter.config import Settings, load_settings
 from dorameter.errors import InvalidInput
 from dorameter.model import BotRules, IncidentRules
 from dorameter.sources.platform import (
+    Assignment,
     DeploymentKind,
     DeploymentRule,
+    RepositoryPlan,
     Resource,
+    ServiceDeployments,
     parse_deployment_spec,
 )
 from dorameter.sync import SyncRequest, plan_repositories
@@ -186,11 +190,132 @@ def test_malformed_deployment_definitions(spec: str, message: str) -> None:
         ("repositories = 'a/b'\n", r"\[\[repositories\]\] must be an array of tables"),
         ("[flow]\nbots = ['(']\n", r"\[flow\].bots: '\(' is not a valid Python regular expression"),
         ("[flow]\nreviewers = []\n", r"unknown setting \[flow\].reviewers"),
+        (
+            "[[services]]\nname = 'api'\nrepository = 'a/b'\ndeployments = ['releases']\n",
+            r"\[\[services\]\] entry 1.deployments needs paths as well",
+        ),
+        (
+            "[[services]]\nname = 'api'\npaths = ['api']\ndeployments = ['releases']\n",
+            r"\[\[services\]\] entry 1.deployments needs repository as well",
+        ),
+        (
+            "[[services]]\nname = 'api'\ndeployments = ['releases']\n",
+            r"\[\[services\]\] entry 1.deployments needs repository and paths as well",
+        ),
+        (
+            "[[services]]\nname = 'api'\nrepository = 'a/b'\npaths = ['api']\n"
+            "deployments = ['workflow']\n",
+            r"\[\[services\]\] entry 1.deployments: 'workflow' needs a pattern",
+        ),
+        (
+            "[[services]]\nname = 'api'\nrepository = 'a/b'\npaths = ['api']\n"
+            "deployments = ['deploys']\n",
+            r"\[\[services\]\] entry 1.deployments: unknown deployment definition 'deploys'",
+        ),
+        (
+            "[[services]]\nname = 'api'\nrepository = 'a/b'\npaths = ['api']\ndeployments = [1]\n",
+            r"\[\[services\]\] entry 1.deployments must be a list of definitions",
+        ),
     ],
 )
 def test_mistakes_in_the_file_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         load_settings(_write(tmp_path, text), environ={"XDG_DATA_HOME": str(tmp_path)})
+
+
+MONOREPO = """
+[[repositories]]
+github = "acme/mono"
+service = "mono"
+
+[[services]]
+name = "web"
+repository = "acme/mono"
+paths = ["services/web"]
+deployments = ["workflow:Deploy web", "tags:web/v*"]
+
+[[services]]
+name = "api"
+repository = "acme/mono"
+paths = ["services/api"]
+deployments = "environments:api-*"
+
+[[services]]
+name = "docs"
+repository = "acme/mono"
+paths = ["docs"]
+
+[[services]]
+name = "billing"
+repository = "acme/shop"
+paths = ["billing"]
+deployments = ["releases"]
+"""
+
+
+def test_path_services_with_definitions_join_their_repositorys_plan(tmp_path: Path) -> None:
+    settings = load_settings(_write(tmp_path, MONOREPO), environ={"XDG_DATA_HOME": str(tmp_path)})
+
+    [target] = plan_repositories(settings, SyncRequest("github"), lambda pattern: [], NOW)
+
+    # Every path service of the repository is declared (its paths decide what it ships); only
+    # those with definitions take platform deployments.
+    assert [service.name for service in target.path_services] == ["web", "api", "docs"]
+    plan = target.plan
+    assert plan.path_services == (
+        ServiceDeployments("web", parse_deployment_spec("workflow:Deploy web, tags:web/v*")),
+        ServiceDeployments("api", parse_deployment_spec("environments:api-*")),
+    )
+    # The source reads what any of them needs: the repository's environments, web's tags.
+    assert plan.rules(DeploymentKind.TAGS) == [DeploymentRule(DeploymentKind.TAGS, "web/v*")]
+    assert Resource.TAGS in plan.resources() and Resource.RELEASES not in plan.resources()
+
+
+def _plan(*services: tuple[str, str]) -> RepositoryPlan:
+    return RepositoryPlan(
+        "acme/mono",
+        "mono",
+        parse_deployment_spec("environments, tags"),
+        NOW,
+        path_services=tuple(
+            ServiceDeployments(name, parse_deployment_spec(spec)) for name, spec in services
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "assigned"),
+    [
+        # A path service's own: its rule's environment, the platform's id.
+        (DeploymentKind.WORKFLOW, "Deploy web", [Assignment("web", "live")]),
+        (DeploymentKind.ENVIRONMENTS, "API-production", [Assignment("api", None)]),
+        # No path service's: the repository's service when its definitions match, else none.
+        (DeploymentKind.ENVIRONMENTS, "production", [Assignment("mono", None)]),
+        (DeploymentKind.WORKFLOW, "Deploy docs", []),
+        (DeploymentKind.TAGS, "v1.2.0", [Assignment("mono", "production")]),
+        (DeploymentKind.TAGS, "v1.2.0-rc1", []),  # tags: version tags only by default
+        # Several path services': each, by name; the first keeps the platform's id.
+        (
+            DeploymentKind.TAGS,
+            "web/v2",
+            [Assignment("api", "production"), Assignment("web", "production", "#web")],
+        ),
+        (DeploymentKind.TAGS, "Web/v2", [Assignment("api", "production")]),  # exact case
+        (DeploymentKind.RELEASES, "api/v1", [Assignment("api", "production")]),
+        (DeploymentKind.RELEASES, "web/v1", []),
+        (DeploymentKind.BRANCH, "main", [Assignment("web", "production")]),
+        (DeploymentKind.BRANCH, "mainline", []),
+    ],
+)
+def test_a_platform_deployment_goes_to_the_services_whose_definitions_match(
+    kind: DeploymentKind, name: str, assigned: list[Assignment]
+) -> None:
+    plan = _plan(
+        ("web", "workflow:Deploy web@live, tags:web/*, branch:main"),
+        ("api", "environments:api-*, tags:*/v*, releases:api/*"),
+    )
+
+    assert list(plan.assign(kind, name)) == assigned
 
 
 def _write(tmp_path: Path, text: str) -> Path:

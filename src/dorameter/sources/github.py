@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from dorameter.errors import ApiNotFound
-from dorameter.model import Deployment, DeploymentStatus
+from dorameter.model import Deployment, DeploymentStatus, PipelineRun
 from dorameter.sources.fields import Fields, api_time, maybe_time
 from dorameter.sources.github_graphql import GitHubGraphQL
 from dorameter.sources.github_objects import (
@@ -36,6 +36,7 @@ from dorameter.sources.listing import (
     unless_disabled,
 )
 from dorameter.sources.platform import (
+    COPY_MARK,
     Batch,
     DeploymentKind,
     Records,
@@ -187,7 +188,7 @@ class GitHubSource:
                 if int(item["id"]) > seen and api_time(item["created_at"]) >= plan.since
             ]
             found = self._settled(plan, items)
-            pending += [_open_entry(item) for item in found if _in_progress(item)]
+            pending = _followed(pending, found)
             highest = max([highest, *(int(item["id"]) for item in items)])
             if len(items) < len(page.data) or not page.next_url:
                 yield Batch(Records(deployments=tuple(found)), None, len(items))
@@ -202,22 +203,23 @@ class GitHubSource:
             if api_time(entry["created"]) > self.clock() - OPEN_FOR
         ]
         found = self._settled(plan, again)
-        pending += [_open_entry(item) for item in found if _in_progress(item)]
+        pending = _followed(pending, found)
         state = {"max_id": highest, "open": pending, "etag": etag or position.get("etag")}
         yield Batch(Records(deployments=tuple(found)), state, len(found))
 
     def _settled(self, plan: RepositoryPlan, items: list[dict[str, Any]]) -> list[Deployment]:
-        """Deployments to an environment the rules name, each with its statuses read."""
-        rules = plan.rules(DeploymentKind.ENVIRONMENTS)
+        """Deployments to an environment the rules name, each with its statuses read, for
+        each service it belongs to."""
         found = []
         for item in items:
-            if not any(rule.matches(str(item.get("environment"))) for rule in rules):
+            services = plan.assign(DeploymentKind.ENVIRONMENTS, str(item.get("environment")))
+            if not services:
                 continue
             statuses = self.api.get(
                 f"repos/{plan.repository}/deployments/{item['id']}/statuses", {"per_page": PAGE}
             ).data
-            status = decisive_status(statuses)
-            found.append(deployment_from_github(item, status, plan.repository, plan.service))
+            deployment = deployment_from_github(item, decisive_status(statuses), plan.repository)
+            found += [service.apply(deployment) for service in services]
         return found
 
     # -- workflow runs (REST) ------------------------------------------------------------------
@@ -243,8 +245,8 @@ class GitHubSource:
 
     def _run_records(self, plan: RepositoryPlan, runs: list[dict[str, Any]]) -> Records:
         """Each run's attempts (earlier ones fetched), and the runs that deploy."""
-        pipeline_runs, deployments = [], []
-        rules = plan.rules(DeploymentKind.WORKFLOW)
+        pipeline_runs: list[PipelineRun] = []
+        deployments: list[Deployment] = []
         for run in runs:
             pipeline_runs.append(pipeline_run_from_github(run, plan.repository))
             for attempt in range(1, int(run.get("run_attempt") or 1)):
@@ -252,11 +254,10 @@ class GitHubSource:
                 pipeline_runs.append(
                     pipeline_run_from_github(self.api.get(earlier).data, plan.repository)
                 )
-            rule = next((rule for rule in rules if rule.matches(workflow_name(run))), None)
-            if rule is not None:
-                deployments.append(
-                    deployment_from_github_run(run, plan.repository, rule.environment, plan.service)
-                )
+            services = plan.assign(DeploymentKind.WORKFLOW, workflow_name(run))
+            if services:
+                deployment = deployment_from_github_run(run, plan.repository, "production")
+                deployments += [service.apply(deployment) for service in services]
         return Records(pipeline_runs=tuple(pipeline_runs), deployments=tuple(deployments))
 
     # -- incidents (REST issues) ---------------------------------------------------------------
@@ -283,13 +284,21 @@ class GitHubSource:
         yield Batch(position={"updated": newest})
 
 
-def _in_progress(deployment: Deployment) -> bool:
-    return deployment.status is DeploymentStatus.IN_PROGRESS
+def _followed(pending: list[dict[str, Any]], found: list[Deployment]) -> list[dict[str, Any]]:
+    """The deployments a later run looks at again: those pending, and those of `found` still in
+    progress (once each, though several services may have one of them)."""
+    entries = {entry["id"]: entry for entry in pending}
+    for item in found:
+        if item.status is DeploymentStatus.IN_PROGRESS:
+            entry = _open_entry(item)
+            entries.setdefault(entry["id"], entry)
+    return list(entries.values())
 
 
 def _open_entry(deployment: Deployment) -> dict[str, Any]:
     """What a later run needs to look at a deployment again: its id and when it started."""
-    identifier = int(deployment.external_id.rsplit("/", 1)[-1])
+    own = deployment.external_id.rsplit("/", 1)[-1]
+    identifier = int(own.split(COPY_MARK, 1)[0])  # a further service's copy: "<id>#<service>"
     return {
         "id": identifier,
         "created": (deployment.started_at or deployment.finished_at).isoformat(),

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dorameter.errors import ApiError, ApiNotFound, ApiUnavailable
-from dorameter.model import PullRequest, PullRequestCommit, Review
+from dorameter.model import Deployment, PullRequest, PullRequestCommit, Review
 from dorameter.sources import github_queries as queries
 from dorameter.sources.fields import Fields, api_time, maybe_time
-from dorameter.sources.git import tag_matcher
 from dorameter.sources.github_objects import (
     deployment_from_github_release,
     deployment_from_github_tag,
@@ -223,16 +222,16 @@ class GitHubGraphQL:
             pull_requests.append(replace(pull_request, first_commit_at=first))
             commits += own_commits
         merges = [
-            merge_deployment(pull_request, rule.environment, plan.service)
-            for rule in plan.rules(DeploymentKind.BRANCH)
+            service.apply(merge)
             for pull_request in pull_requests
-            if pull_request.base_branch == rule.pattern
+            if (merge := merge_deployment(pull_request, "production"))
+            for service in plan.assign(DeploymentKind.BRANCH, pull_request.base_branch or "")
         ]
         return Records(
             pull_requests=tuple(pull_requests),
             pull_request_commits=tuple(commits),
             reviews=tuple(reviews),
-            deployments=tuple(merge for merge in merges if merge is not None),
+            deployments=tuple(merges),
         )
 
     def _all(self, node: Mapping[str, Any], key: str, plan: RepositoryPlan) -> list[Any]:
@@ -252,42 +251,39 @@ class GitHubGraphQL:
 
     def releases(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Releases created since the last run's newest, less a week for late publication."""
-        rule = plan.rules(DeploymentKind.RELEASES)[0]
         newest = maybe_time(position.get("created"))
         stop = newest - LATE_MARGIN if newest else plan.since
-        found = []
+        found: list[Deployment] = []
         for node in self._newest_first(queries.RELEASES, "releases", plan, stop, _release_date):
             newest = max(newest or _release_date(node), _release_date(node))
             sha = Fields(node, "GitHub release").get("tagCommit.oid")
             release = release_from_node(node)
             if sha is not None and (
                 deployment := deployment_from_github_release(
-                    release, sha, plan.repository, rule.environment, plan.service
+                    release, sha, plan.repository, "production"
                 )
             ):
-                found.append(deployment)
+                services = plan.assign(DeploymentKind.RELEASES, deployment.ref or "")
+                found += [service.apply(deployment) for service in services]
         created = newest.isoformat() if newest else None
         yield Batch(Records(deployments=tuple(found)), {"created": created}, len(found))
 
     def tags(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Tags matching a tags rule, dated since the last run's newest less a week."""
-        rules = [(rule, tag_matcher(rule.pattern)) for rule in plan.rules(DeploymentKind.TAGS)]
         newest = maybe_time(position.get("tagged"))
         stop = newest - LATE_MARGIN if newest else plan.since
-        found = []
+        found: list[Deployment] = []
         for node in self._newest_first(queries.TAGS, "refs", plan, stop, tag_commit_date):
             tag = tag_from_node(node)
             if tag is None or tag[2] < stop:
                 continue
             name, sha, tagged_at = tag
             newest = max(newest or tagged_at, tagged_at)
-            rule = next((rule for rule, matches in rules if matches(name)), None)
-            if rule is not None:
-                found.append(
-                    deployment_from_github_tag(
-                        name, sha, tagged_at, plan.repository, rule.environment, plan.service
-                    )
+            if services := plan.assign(DeploymentKind.TAGS, name):
+                deployment = deployment_from_github_tag(
+                    name, sha, tagged_at, plan.repository, "production"
                 )
+                found += [service.apply(deployment) for service in services]
         tagged = newest.isoformat() if newest else None
         yield Batch(Records(deployments=tuple(found)), {"tagged": tagged}, len(found))
 

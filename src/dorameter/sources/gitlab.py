@@ -19,9 +19,8 @@ from urllib.parse import quote
 import httpx
 
 from dorameter.errors import ApiNotFound
-from dorameter.model import Incident, PullRequest
+from dorameter.model import Deployment, Incident, PullRequest
 from dorameter.sources.fields import Fields, api_time, maybe_time
-from dorameter.sources.git import tag_matcher
 from dorameter.sources.gitlab_objects import (
     commit_from_gitlab,
     deployment_from_gitlab,
@@ -203,11 +202,10 @@ class GitLabSource:
             first = min((commit.author_time for commit in own), default=None)
             kept.append(replace(mr, first_commit_at=first))
         deployments = [
-            deployment
-            for rule in plan.rules(DeploymentKind.BRANCH)
+            service.apply(merge)
             for mr in kept
-            if mr.base_branch == rule.pattern
-            and (deployment := merge_deployment(mr, rule.environment, plan.service))
+            if (merge := merge_deployment(mr, "production"))
+            for service in plan.assign(DeploymentKind.BRANCH, mr.base_branch or "")
         ]
         return Records(
             pull_requests=tuple(kept),
@@ -219,13 +217,12 @@ class GitLabSource:
     # -- deployments and pipelines ---------------------------------------------------------
 
     def _deployments(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
-        rules = plan.rules(DeploymentKind.ENVIRONMENTS)
         url = f"{_project(plan.repository)}/deployments"
         for items, state in self._updated(url, {}, position, plan):
             found = [
-                deployment_from_gitlab(item, plan.repository, plan.service)
+                service.apply(deployment_from_gitlab(item, plan.repository))
                 for item in items
-                if any(rule.matches(_environment(item)) for rule in rules)
+                for service in plan.assign(DeploymentKind.ENVIRONMENTS, _environment(item))
             ]
             yield Batch(Records(deployments=tuple(found)), state, len(items))
 
@@ -249,36 +246,33 @@ class GitLabSource:
 
     def _releases(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Releases created since the last run's newest, less a week for late publication."""
-        rule = plan.rules(DeploymentKind.RELEASES)[0]
         params = {"order_by": "created_at", "sort": "desc", "per_page": PAGE}
         url = f"{_project(plan.repository)}/releases"
-        found, newest = [], maybe_time(position.get("created"))
+        found: list[Deployment] = []
+        newest = maybe_time(position.get("created"))
         stop = newest - LATE_MARGIN if newest else plan.since
         for item in self._newest_first(url, params, stop, "created_at"):
             newest = max(newest or api_time(item["created_at"]), api_time(item["created_at"]))
-            deployment = deployment_from_gitlab_release(
-                item, rule.environment, plan.repository, plan.service
-            )
-            found += [deployment] if deployment else []
+            deployment = deployment_from_gitlab_release(item, "production", plan.repository)
+            if deployment is not None:
+                services = plan.assign(DeploymentKind.RELEASES, deployment.ref or "")
+                found += [service.apply(deployment) for service in services]
         created = newest.isoformat() if newest else None
         yield Batch(Records(deployments=tuple(found)), {"created": created}, len(found))
 
     def _tags(self, plan: RepositoryPlan, position: dict[str, Any]) -> Iterator[Batch]:
         """Tags matching a tags rule, dated since the last run's newest less a week."""
-        rules = [(rule, tag_matcher(rule.pattern)) for rule in plan.rules(DeploymentKind.TAGS)]
         params = {"order_by": "updated", "sort": "desc", "per_page": PAGE}
         url = f"{_project(plan.repository)}/repository/tags"
-        found, newest = [], maybe_time(position.get("tagged"))
+        found: list[Deployment] = []
+        newest = maybe_time(position.get("tagged"))
         stop = newest - LATE_MARGIN if newest else plan.since
         for item in self._newest_first(url, params, stop, "commit.committed_date"):
-            rule = next((rule for rule, matches in rules if matches(str(item["name"]))), None)
-            environment = rule.environment if rule else "production"
-            deployment = deployment_from_gitlab_tag(
-                item, environment, plan.repository, plan.service
-            )
+            deployment = deployment_from_gitlab_tag(item, "production", plan.repository)
             newest = max(newest or deployment.finished_at, deployment.finished_at)
-            if rule is not None and deployment.finished_at >= stop:
-                found.append(deployment)
+            if deployment.finished_at >= stop:
+                services = plan.assign(DeploymentKind.TAGS, str(item["name"]))
+                found += [service.apply(deployment) for service in services]
         tagged = newest.isoformat() if newest else None
         yield Batch(Records(deployments=tuple(found)), {"tagged": tagged}, len(found))
 

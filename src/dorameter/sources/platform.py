@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
@@ -51,7 +51,7 @@ class DeploymentKind(StrEnum):
 
     ENVIRONMENTS = "environments"  # the platform's deployments API; pattern: environment glob
     WORKFLOW = "workflow"  # GitHub: workflow runs whose name matches the pattern
-    RELEASES = "releases"  # published releases (not drafts or pre-releases)
+    RELEASES = "releases"  # published releases (not drafts or pre-releases); pattern: tag glob
     TAGS = "tags"  # tags matching the pattern (default: version tags)
     BRANCH = "branch"  # every pull request merged into the branch named by the pattern
 
@@ -60,7 +60,7 @@ _NEEDS_PATTERN = (DeploymentKind.WORKFLOW, DeploymentKind.BRANCH)
 _SPEC = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<pattern>[^@]+))?(?:@(?P<environment>.+))?$")
 SPEC_HELP = (
     "KIND[:PATTERN][@ENVIRONMENT], several separated by commas: environments[:GLOB], "
-    "workflow:GLOB, releases, tags[:GLOB], branch:NAME"
+    "workflow:GLOB, releases[:GLOB], tags[:GLOB], branch:NAME"
 )
 
 
@@ -73,8 +73,22 @@ class DeploymentRule:
     environment: str = "production"  # where workflow, release, tag and merge deployments go
 
     def matches(self, name: str) -> bool:
-        """Whether an environment or workflow name matches (any case; no pattern: all)."""
-        return self.pattern is None or fnmatchcase(name.lower(), self.pattern.lower())
+        """Whether a deployment's name matches: an environment or workflow glob (any case), a
+        tag or release's tag glob (exact case, as git's tags), a base branch (exactly); no
+        pattern matches all, but tags then match only version tags."""
+        if self.kind is DeploymentKind.TAGS:
+            # Imported here: sources.git (subprocess, git's log parser) would cost every
+            # command's start-up, and only tag definitions need its matcher.
+            from dorameter.sources.git import tag_matcher  # noqa: PLC0415 (start-up time)
+
+            return tag_matcher(self.pattern)(name)
+        if self.pattern is None:
+            return True
+        if self.kind is DeploymentKind.BRANCH:
+            return name == self.pattern
+        if self.kind is DeploymentKind.RELEASES:
+            return fnmatchcase(name, self.pattern)
+        return fnmatchcase(name.lower(), self.pattern.lower())
 
     def __str__(self) -> str:
         text = self.kind.value + (f":{self.pattern}" if self.pattern else "")
@@ -130,18 +144,79 @@ def merge_deployment(
 
 
 @dataclass(frozen=True)
+class ServiceDeployments:
+    """A service defined by paths in the repository ([[services]]) and the definitions of the
+    platform deployments that are its own."""
+
+    service: str
+    rules: tuple[DeploymentRule, ...]
+
+
+COPY_MARK = "#"  # external id of a further service's copy: <platform id>#<service>
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A service one platform deployment belongs to, and how its record differs for it."""
+
+    service: str
+    environment: str | None  # None: the platform's environment (environments definitions)
+    suffix: str = ""  # the first service keeps the platform's id; further ones get a copy
+
+    def apply(self, deployment: Deployment) -> Deployment:
+        return replace(
+            deployment,
+            service=self.service,
+            environment=self.environment or deployment.environment,
+            external_id=deployment.external_id + self.suffix,
+        )
+
+
+@dataclass(frozen=True)
 class RepositoryPlan:
     """What to read from one repository and how to name what it finds."""
 
     repository: str  # "owner/name" or "group/subgroup/project"
     service: str
-    deployments: tuple[DeploymentRule, ...]
+    deployments: tuple[DeploymentRule, ...]  # the repository's service's definitions
     since: datetime  # how far back a first run reads
     incidents: IncidentRules = IncidentRules()
     commit_horizon: timedelta = timedelta(days=30)  # commits read before `since`, for lead time
+    path_services: tuple[ServiceDeployments, ...] = ()  # with definitions of their own
 
     def rules(self, kind: DeploymentKind) -> list[DeploymentRule]:
-        return [rule for rule in self.deployments if rule.kind is kind]
+        """Every definition of a kind, the path services' too: what the source must read."""
+        every = [*self.deployments, *(rule for own in self.path_services for rule in own.rules)]
+        return [rule for rule in every if rule.kind is kind]
+
+    def assign(self, kind: DeploymentKind, name: str) -> tuple[Assignment, ...]:
+        """The services a platform deployment belongs to, by the name its definitions match
+        (environment, workflow, tag, release tag or base branch): each path service whose
+        definitions match it, else the repository's service when its own do, else none (it
+        is no deployment). The first path service by name keeps the platform's id, so a
+        deployment read again after the definitions changed moves instead of doubling."""
+        claimed = sorted(
+            (
+                (own.service, rule)
+                for own in self.path_services
+                if (rule := _first_match(own.rules, kind, name))
+            ),
+            key=lambda item: item[0],
+        )
+        if not claimed:
+            rule = _first_match(self.deployments, kind, name)
+            return () if rule is None else (Assignment(self.service, _environment(rule)),)
+        return tuple(
+            Assignment(service, _environment(rule), f"{COPY_MARK}{service}" if index else "")
+            for index, (service, rule) in enumerate(claimed)
+        )
+
+    def platform_id(self, deployment: Deployment) -> str:
+        """The platform's own id of a deployment this plan assigned (a copy's without its
+        suffix)."""
+        if deployment.service in {own.service for own in self.path_services}:
+            return deployment.external_id.removesuffix(COPY_MARK + deployment.service)
+        return deployment.external_id
 
     def resources(self) -> tuple[Resource, ...]:
         """The resources worth reading: deployments, releases and tags only when they deploy."""
@@ -155,6 +230,16 @@ class RepositoryPlan:
             for resource in Resource
             if resource not in wanted or self.rules(wanted[resource])
         )
+
+
+def _first_match(
+    rules: Sequence[DeploymentRule], kind: DeploymentKind, name: str
+) -> DeploymentRule | None:
+    return next((rule for rule in rules if rule.kind is kind and rule.matches(name)), None)
+
+
+def _environment(rule: DeploymentRule) -> str | None:
+    return None if rule.kind is DeploymentKind.ENVIRONMENTS else rule.environment
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
-"""Monorepo services: which path prefixes a service owns in a repository, and which files each
-commit changed, so attribution can count only the commits under a service's paths."""
+"""Monorepo services: which path prefixes a service owns in a repository, which files each
+commit changed, so attribution can count only the commits under a service's paths, and the
+copies of platform deployments that several path services share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from dorameter.monorepo import PathPrefixes
-from dorameter.store.schema import commits, deployments, service_paths
+from dorameter.store.schema import commits, deployments, service_paths, services, shipped
 from dorameter.store.writes import batched
 
 
@@ -131,6 +132,64 @@ class ServicePathQueries:
         with self.engine.connect() as connection:
             stored = connection.execute(query).scalars()
             return {PathPrefixes.from_stored(text) for text in stored}
+
+    def drop_lost_copies(self, repository_id: int, found: Mapping[str, Collection[str]]) -> int:
+        """Delete the copies of platform deployments that path services no longer get.
+
+        A platform deployment several path services of the repository claim is stored once
+        per service: `<platform id>#<service>` for all but the first. `found` maps each
+        platform id read just now to the ids stored for it now; a copy for another path
+        service of the repository was stored under rules that changed since, and would
+        otherwise count for that service for ever. What the deleted copies shipped goes back
+        to the later deployments of their chains, which are attributed again. Returns how
+        many were deleted.
+        """
+        names = (
+            select(services.c.name)
+            .join(service_paths, service_paths.c.service_id == services.c.id)
+            .where(service_paths.c.repository_id == repository_id)
+        )
+        dropped = 0
+        with self.engine.begin() as connection:
+            kept = {external_id for ids in found.values() for external_id in ids}
+            lost = [
+                copy
+                for name in connection.execute(names).scalars()
+                for platform_id in found
+                if (copy := f"{platform_id}#{name}") not in kept
+            ]
+            for chunk in batched(lost, 500):
+                rows = connection.execute(
+                    select(
+                        deployments.c.id,
+                        deployments.c.service_id,
+                        deployments.c.environment,
+                        deployments.c.finished_at,
+                    ).where(deployments.c.external_id.in_(chunk))
+                ).all()
+                if not rows:
+                    continue
+                ids = [row.id for row in rows]
+                for row in rows:
+                    _reattribute_chain_after(connection, row)
+                connection.execute(delete(shipped).where(shipped.c.deployment_id.in_(ids)))
+                connection.execute(delete(deployments).where(deployments.c.id.in_(ids)))
+                dropped += len(ids)
+        return dropped
+
+
+def _reattribute_chain_after(connection: Connection, row: Any) -> None:
+    """The later deployments of a deleted one's chain shipped less because of it: walk them
+    again."""
+    connection.execute(
+        update(deployments)
+        .where(
+            deployments.c.service_id == row.service_id,
+            deployments.c.environment == row.environment,
+            deployments.c.finished_at >= row.finished_at,
+        )
+        .values(attributed=False)
+    )
 
 
 def _reattribute(connection: Connection, service_id: int | None, repository_id: int) -> None:
