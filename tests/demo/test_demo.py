@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,22 @@ def service(store: Store, name: str, period: Period) -> ServiceReport:
 def scalar(store: Store, query: Any) -> Any:
     with store.engine.connect() as connection:
         return connection.execute(query).scalar_one()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_report_leaves_the_cycle_collector_as_it_found_it(
+    demo_store: Store, enabled: bool
+) -> None:
+    # Collection is paused while the report is built; its objects are then moved to the
+    # oldest generation (freeze and unfreeze), so nothing may stay frozen afterwards.
+    was_enabled = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        build_report(demo_store, Settings(database_url=""), LAST_QUARTER)
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
 
 
 @pytest.mark.parametrize("name", ["checkout-api", "checkout-web"])

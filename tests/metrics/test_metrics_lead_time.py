@@ -6,7 +6,13 @@ import pytest
 from metrics_support import DAY, change, deployment, period
 
 from dorameter.metrics.bands import Band
-from dorameter.metrics.lead_time import Skip, change_lead_time, lead_time_sample
+from dorameter.metrics.lead_time import (
+    Skip,
+    change_lead_time,
+    lead_time_figures,
+    lead_time_sample,
+    lead_time_samples,
+)
 from dorameter.model import ChangeFact
 
 # Deployment 1 finishes 10 days into a 30-day period; deployment 2 after it.
@@ -33,6 +39,22 @@ def test_change_lead_time_counts_every_exclusion() -> None:
     assert (result.negative, result.before_tracking, result.merges) == (1, 1, 1)
     assert result.from_pr_start == 1
     assert result.band is Band.HIGH  # exactly one day is not "under one day"
+
+
+def test_lead_time_samples_are_kept_by_deployment_for_the_trend() -> None:
+    changes = [
+        change(1, 216),  # 1 day
+        change(1, 264),  # negative
+        change(1, 228, "Squashed PR", pr_start_hours=192),  # 2 days
+        change(2, 900),  # deployed after the period: no samples at all
+    ]
+    samples = lead_time_samples(changes, DEPLOYMENTS, PERIOD)
+    assert samples.by_deployment == {1: [DAY, 2 * DAY]}
+    assert samples.skipped[Skip.NEGATIVE] == 1
+    assert samples.from_pr_start == 1
+    assert lead_time_figures(samples, "2023") == change_lead_time(
+        changes, DEPLOYMENTS, PERIOD, "2023"
+    )
 
 
 @pytest.mark.parametrize(

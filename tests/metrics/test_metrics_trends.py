@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from metrics_support import HOUR, at, change, deployment, period
 
+from dorameter.metrics.lead_time import lead_time_samples
 from dorameter.metrics.trends import TrendPoint, weekly_trends
 from dorameter.model import DeploymentOutcome, FailureReason, Period, UnplannedReason
 
@@ -32,7 +33,9 @@ def test_weekly_trends_with_empty_weeks() -> None:
         change(4, 0, before_tracking=True),
         change(5, 24 * 22),
     ]
-    assert weekly_trends(outcomes, changes, trend_period) == (
+    deployments = {outcome.deployment.id: outcome.deployment for outcome in outcomes}
+    lead_times = lead_time_samples(changes, deployments, trend_period).by_deployment
+    assert weekly_trends(outcomes, lead_times, trend_period) == (
         TrendPoint(date(2024, 1, 1), 2, 13 * HOUR, 1, 0.5, 2 * HOUR, 1),
         TrendPoint(date(2024, 1, 8), 0, None, 0, None, None, 0),
         TrendPoint(date(2024, 1, 15), 1, None, 1, 1.0, None, 0),
@@ -53,6 +56,6 @@ def test_weekly_trends_with_empty_weeks() -> None:
     ],
 )
 def test_weeks_overlapping_the_period(trend_period: Period, mondays: list[date]) -> None:
-    points = weekly_trends([], [], trend_period)
+    points = weekly_trends([], {}, trend_period)
     assert [point.week_start for point in points] == mondays
     assert all(point.deployments == 0 and point.change_fail_rate is None for point in points)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from operator import attrgetter
 from typing import Protocol
 
 from dorameter.flow_model import PullRequestFact
@@ -85,12 +86,16 @@ class KnownBots:
         self.is_bot = cache(rules.is_bot)
 
 
+_submitted_at = attrgetter("submitted_at")
+
+
 def first_review_at(pull_request: PullRequestFact, bots: BotCheck) -> datetime | None:
     """The first review at or after ready by neither the author nor a bot."""
-    for review in sorted(pull_request.reviews, key=lambda item: item.submitted_at):
-        if review.submitted_at < pull_request.ready_at:
+    ready_at, author, reviews = pull_request.ready_at, pull_request.author, pull_request.reviews
+    for review in sorted(reviews, key=_submitted_at) if len(reviews) > 1 else reviews:
+        if review.submitted_at < ready_at:
             continue
-        if review.reviewer == pull_request.author or bots.is_bot(review.reviewer):
+        if review.reviewer == author or bots.is_bot(review.reviewer):
             continue
         return review.submitted_at
     return None
@@ -99,20 +104,24 @@ def first_review_at(pull_request: PullRequestFact, bots: BotCheck) -> datetime |
 def pull_request_stages(pull_request: PullRequestFact, bots: BotCheck) -> PullRequestStages:
     """The four stage durations of one merged pull request."""
     reviewed = first_review_at(pull_request, bots)
+    ready_at, merged_at = pull_request.ready_at, pull_request.merged_at
     return PullRequestStages(
         pull_request=pull_request,
-        coding=_seconds(pull_request.first_commit_at, pull_request.ready_at),
-        pickup=_seconds(pull_request.ready_at, reviewed),
-        review=_seconds(reviewed, pull_request.merged_at),
-        deploy=_seconds(pull_request.merged_at, pull_request.deployed_at),
+        coding=_seconds(pull_request.first_commit_at, ready_at),
+        pickup=_seconds(ready_at, reviewed),
+        review=_seconds(reviewed, merged_at),
+        deploy=_seconds(merged_at, pull_request.deployed_at),
     )
 
 
 def summarize_stages(stages: Sequence[PullRequestStages]) -> tuple[StageSummary, ...]:
     """Each stage's distribution over the pull requests where it is known."""
+    # Each stage's field read directly (duration() looks the field up by the enum's value).
     values = {
-        stage: sorted(v for item in stages if (v := item.duration(stage)) is not None)
-        for stage in Stage
+        Stage.CODING: sorted(v for item in stages if (v := item.coding) is not None),
+        Stage.PICKUP: sorted(v for item in stages if (v := item.pickup) is not None),
+        Stage.REVIEW: sorted(v for item in stages if (v := item.review) is not None),
+        Stage.DEPLOY: sorted(v for item in stages if (v := item.deploy) is not None),
     }
     medians = {stage: quantile(found, 0.5) if found else None for stage, found in values.items()}
     total = sum(median for median in medians.values() if median is not None)

@@ -34,6 +34,7 @@ class _Ledger:
     position: dict[int, int]
     changes: dict[int, list[ChangeFact]]
     hotfix: list[bool]  # per index: ships a change matching the hotfix pattern
+    reverting: set[int]  # ids of the deployments that ship a revert of another deployment's change
     reasons: list[set[FailureReason]]  # per index: failure reasons found so far
     candidates: list[list[datetime]]  # per index: recovery candidates found so far
     incidents: list[list[int]]  # per index: ids of the incidents that failed it
@@ -60,19 +61,27 @@ def classify_deployments(
 def _ledger(data: DeliveryData, settings: FailureSettings) -> _Ledger:
     """Sort deployments by finish (id breaks ties) and index changes by deployment id."""
     order = sorted(data.deployments, key=lambda deployment: (deployment.finished_at, deployment.id))
-    changes: dict[int, list[ChangeFact]] = defaultdict(list)
-    for change in data.changes:
-        changes[change.deployment_id].append(change)
-    pattern = re.compile(settings.hotfix_pattern)
+    changes: dict[int, list[ChangeFact]] = {}
+    search = re.compile(settings.hotfix_pattern).search
+    hotfixes: set[int] = set()  # deployments that ship a change matching the pattern
+    reverting: set[int] = set()
+    for change in data.changes:  # one pass over a service's (often tens of thousands) changes
+        shipped_by = changes.get(change.deployment_id)
+        if shipped_by is None:
+            changes[change.deployment_id] = [change]
+        else:
+            shipped_by.append(change)
+        if search(change.subject):
+            hotfixes.add(change.deployment_id)
+        if change.reverted_deployment_id not in (None, change.deployment_id):
+            reverting.add(change.deployment_id)
     return _Ledger(
         order=order,
         times=[deployment.finished_at for deployment in order],
         position={deployment.id: index for index, deployment in enumerate(order)},
-        changes=dict(changes),
-        hotfix=[
-            any(pattern.search(change.subject) for change in changes.get(deployment.id, ()))
-            for deployment in order
-        ],
+        changes=changes,
+        hotfix=[deployment.id in hotfixes for deployment in order],
+        reverting=reverting,
         reasons=[set() for _ in order],
         candidates=[[] for _ in order],
         incidents=[[] for _ in order],
@@ -206,32 +215,37 @@ def _outcome(ledger: _Ledger, index: int) -> DeploymentOutcome:
     """The verdict on one deployment; recovery is the earliest candidate at or after its finish."""
     deployment = ledger.order[index]
     found = ledger.reasons[index]
-    reasons = tuple(reason for reason in FailureReason if reason in found) if found else ()
+    reasons = tuple(reason for reason in _FAILURE_REASONS if reason in found) if found else ()
     recovered_at = None
     if reasons:
         after = [moment for moment in ledger.candidates[index] if moment >= deployment.finished_at]
         recovered_at = min(after, default=None)
+    incidents = ledger.incidents[index]
     return DeploymentOutcome(
         deployment,
         reasons,
         recovered_at,
         _unplanned(ledger, index),
-        tuple(ledger.incidents[index]),
+        tuple(incidents) if incidents else (),
     )
+
+
+# The enums' orders, once: iterating an enum class is slow, and a report asks per deployment.
+_FAILURE_REASONS = tuple(FailureReason)
+_UNPLANNED_REASONS = tuple(UnplannedReason)
 
 
 def _unplanned(ledger: _Ledger, index: int) -> tuple[UnplannedReason, ...]:
     """Why a deployment is unplanned rework: rollback, revert, hotfix or named fix."""
     deployment = ledger.order[index]
-    changes = ledger.changes.get(deployment.id, ())
     holds = {
         UnplannedReason.ROLLBACK: deployment.rollback,
-        UnplannedReason.SHIPS_REVERT: any(
-            change.reverted_deployment_id not in (None, deployment.id) for change in changes
-        ),
+        UnplannedReason.SHIPS_REVERT: deployment.id in ledger.reverting,
         UnplannedReason.SHIPS_HOTFIX: ledger.hotfix[index],
         UnplannedReason.NAMED_FIX: (
             deployment.fixes_deployment_id is not None or deployment.fixes_incident_id is not None
         ),
     }
-    return tuple(reason for reason in UnplannedReason if holds[reason])
+    if not any(holds.values()):
+        return ()
+    return tuple(reason for reason in _UNPLANNED_REASONS if holds[reason])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,6 +42,41 @@ def lead_time_sample(change: ChangeFact, deployment: DeploymentFact) -> float | 
     return Skip.NEGATIVE if seconds < 0 else seconds
 
 
+@dataclass(frozen=True)
+class LeadTimeSamples:
+    """The lead times of the changes shipped in a period, by the deployment that shipped them,
+    and the counts of changes left out: worked out once, read by the figures and the trend."""
+
+    by_deployment: Mapping[int, Sequence[float]]  # deployments finished in the period only
+    skipped: Mapping[Skip, int]
+    from_pr_start: int  # samples measured from their PR's first commit rather than author time
+
+
+def lead_time_samples(
+    changes: Iterable[ChangeFact], deployments: Mapping[int, DeploymentFact], period: Period
+) -> LeadTimeSamples:
+    """Lead time of each change whose deployment finished in the period (zero is a sample)."""
+    inside = {key: item for key, item in deployments.items() if period.contains(item.finished_at)}
+    by_deployment: dict[int, list[float]] = {}
+    skipped = dict.fromkeys(Skip, 0)
+    from_pr_start = 0
+    for change in changes:
+        deployment = inside.get(change.deployment_id)
+        if deployment is None:
+            continue
+        sample = lead_time_sample(change, deployment)
+        if isinstance(sample, Skip):
+            skipped[sample] += 1
+            continue
+        known = by_deployment.get(change.deployment_id)
+        if known is None:
+            by_deployment[change.deployment_id] = [sample]
+        else:
+            known.append(sample)
+        from_pr_start += change.pr_start_time is not None
+    return LeadTimeSamples(by_deployment, skipped, from_pr_start)
+
+
 def change_lead_time(
     changes: Iterable[ChangeFact],
     deployments: Mapping[int, DeploymentFact],
@@ -49,25 +84,19 @@ def change_lead_time(
     year: str,
 ) -> LeadTimeResult:
     """Lead time of the changes whose deployment finished in the period (zero is a sample)."""
-    samples: list[float] = []
-    skipped = dict.fromkeys(Skip, 0)
-    from_pr_start = 0
-    for change in changes:
-        deployment = deployments.get(change.deployment_id)
-        if deployment is None or not period.contains(deployment.finished_at):
-            continue
-        sample = lead_time_sample(change, deployment)
-        if isinstance(sample, Skip):
-            skipped[sample] += 1
-            continue
-        samples.append(sample)
-        from_pr_start += change.pr_start_time is not None
-    summary = summarize_durations(samples)
+    return lead_time_figures(lead_time_samples(changes, deployments, period), year)
+
+
+def lead_time_figures(samples: LeadTimeSamples, year: str) -> LeadTimeResult:
+    """The lead time summary and band of a period's samples."""
+    summary = summarize_durations(
+        sample for found in samples.by_deployment.values() for sample in found
+    )
     return LeadTimeResult(
         summary=summary,
         band=classify(year, BandMetric.LEAD_TIME, summary.median_seconds),
-        negative=skipped[Skip.NEGATIVE],
-        before_tracking=skipped[Skip.BEFORE_TRACKING],
-        merges=skipped[Skip.MERGE],
-        from_pr_start=from_pr_start,
+        negative=samples.skipped[Skip.NEGATIVE],
+        before_tracking=samples.skipped[Skip.BEFORE_TRACKING],
+        merges=samples.skipped[Skip.MERGE],
+        from_pr_start=samples.from_pr_start,
     )

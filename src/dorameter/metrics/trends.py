@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from dorameter.metrics.lead_time import Skip, lead_time_sample
 from dorameter.metrics.stats import quantile
-from dorameter.model import ChangeFact, DeploymentFact, DeploymentOutcome, Period
+from dorameter.model import DeploymentOutcome, Period
+
+_ONE_WEEK = timedelta(weeks=1)
 
 
 @dataclass(frozen=True)
@@ -36,31 +37,27 @@ class _Week:
 
 
 def weekly_trends(
-    outcomes: Sequence[DeploymentOutcome], changes: Iterable[ChangeFact], period: Period
+    outcomes: Sequence[DeploymentOutcome],
+    lead_times: Mapping[int, Sequence[float]],
+    period: Period,
 ) -> tuple[TrendPoint, ...]:
-    """One point per ISO week overlapping the period, in order, from in-period deployments."""
+    """One point per ISO week overlapping the period, in order, from in-period deployments and
+    the lead times of the changes each shipped (deployment id -> samples, lead_time_samples)."""
     first_monday = _monday(period.since)
     weeks = [_Week() for _ in range(_week_count(first_monday, period))]
-    inside: dict[int, tuple[DeploymentFact, _Week]] = {}  # a deployment's week, found once
+    week_zero = datetime.combine(first_monday, time(), tzinfo=UTC)
     for outcome in outcomes:
         deployment = outcome.deployment
         if not period.contains(deployment.finished_at):
             continue
-        week = weeks[_week_index(first_monday, deployment.finished_at)]
-        inside[deployment.id] = (deployment, week)
+        # Whole weeks since the first Monday: the ISO week, without a date per deployment.
+        week = weeks[(deployment.finished_at - week_zero) // _ONE_WEEK]
         week.deployments += 1
         week.failed += outcome.failed
         week.unplanned += outcome.unplanned
         if outcome.failed and outcome.recovered_at is not None:
             week.recoveries.append((outcome.recovered_at - deployment.finished_at).total_seconds())
-    for change in changes:
-        found = inside.get(change.deployment_id)
-        if found is None:
-            continue
-        shipped_by, week = found
-        sample = lead_time_sample(change, shipped_by)
-        if not isinstance(sample, Skip):
-            week.lead_times.append(sample)
+        week.lead_times += lead_times.get(deployment.id, ())
     return tuple(
         _point(first_monday + timedelta(weeks=number), week) for number, week in enumerate(weeks)
     )
@@ -76,11 +73,6 @@ def _week_count(first_monday: date, period: Period) -> int:
     """Number of ISO weeks from first_monday that start before the period ends."""
     start = datetime.combine(first_monday, time(), tzinfo=UTC)
     return -(-(period.until - start) // timedelta(weeks=1))  # ceiling division
-
-
-def _week_index(first_monday: date, moment: datetime) -> int:
-    """Index of the week containing a moment, counting from first_monday."""
-    return (_monday(moment) - first_monday).days // 7
 
 
 def _median(values: list[float]) -> float | None:

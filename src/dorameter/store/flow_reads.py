@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -67,18 +67,19 @@ def load_flows(
         connection, all_repositories, period, service_ids, environments
     )
     open_rows = _open_pull_requests(connection, all_repositories, period)
-    unknown_starts = [row.external_id for row in [*rows, *open_rows] if not row.first_commit_at]
+    unknown_starts = [row.external_id for row in rows if not row.first_commit_at]
+    unknown_starts += [row.external_id for row in open_rows if row.first_commit_at is None]
     starts = _first_commits(connection, unknown_starts)
     facts = _Facts(shipped_by, _reviews(connection, all_repositories, period), starts)
     runs = _pipeline_runs(connection, all_repositories, period)
-    ownership = _ownership(connection, service_ids, rows, open_rows, runs)
+    ownership = _ownership(connection, service_ids, period, open_rows)
     shipped_prs = {pull_request for pull_request, _ in shipped_by}
     by_repository: dict[int, list[_PullRequestRow]] = {}
     for row in rows:
         by_repository.setdefault(row.repository_id, []).append(row)
-    open_by_repository: dict[int, list[Any]] = {}
-    for row in open_rows:
-        open_by_repository.setdefault(row.repository_id, []).append(row)
+    open_by_repository: dict[int, list[_OpenPullRequestRow]] = {}
+    for open_row in open_rows:
+        open_by_repository.setdefault(open_row.repository_id, []).append(open_row)
     by_id = {row.id: row for row in rows}
     shipped_for: dict[int, list[_PullRequestRow]] = {}
     for pull_request, shipping_service in shipped_by:
@@ -107,15 +108,7 @@ def load_flows(
             facts.fact(row, name, service_id)
             for row in sorted(candidates.values(), key=lambda row: position[row.id])
         ]
-        own_runs = sorted(
-            (
-                item
-                for repository in mine
-                for item in runs_by_repository.get(repository, [])
-                if ownership.owns(service_id, repository, [item[1].sha])
-            ),
-            key=lambda item: item[0],  # the query's order: creation time, then id
-        )
+        own_runs = _own_runs(service_id, mine, runs_by_repository, ownership)
         still_open = sorted(
             (
                 row
@@ -128,34 +121,47 @@ def load_flows(
             key=lambda row: (row.created_at, row.id),
         )
         open_facts = tuple(_open_fact(row, name, starts) for row in still_open)
-        flows.append(
-            FlowData(name, tuple(own_facts), tuple(run for _, run in own_runs), open_facts)
-        )
+        flows.append(FlowData(name, tuple(own_facts), own_runs, open_facts))
     return flows
+
+
+def _own_runs(
+    service_id: int,
+    repositories: set[int],
+    runs_by_repository: dict[int, list[tuple[int, CiRun]]],
+    ownership: PathOwnership,
+) -> tuple[CiRun, ...]:
+    """The service's CI runs in the query's order (creation time, then id).
+
+    A repository the service spans whole gives all its runs, unchecked; with a single
+    repository they are already in order (a report reads over 100,000 runs).
+    """
+    mine: list[tuple[int, CiRun]] = []
+    for repository in repositories:
+        found = runs_by_repository.get(repository, [])
+        if ownership.spans(service_id, repository):
+            mine += found
+        else:
+            mine += [
+                item for item in found if ownership.owns(service_id, repository, [item[1].sha])
+            ]
+    if len(repositories) > 1:
+        mine.sort(key=lambda item: item[0])
+    return tuple(run for _, run in mine)
 
 
 def _ownership(
     connection: Connection,
     service_ids: list[int],
-    rows: list[_PullRequestRow],
-    open_rows: list[Any],
-    runs: list[tuple[int, CiRun]],
+    period: Period,
+    open_rows: list[_OpenPullRequestRow],
 ) -> PathOwnership:
     """Path prefixes of monorepo services, with the changed files of the commits that place
     each pull request and CI run of their repositories (flow_paths.py)."""
     ownership = path_ownership(connection, service_ids)
     monorepos = ownership.repositories
-    if not monorepos:
-        return ownership
-    shas: dict[int, set[str]] = {}
-    for repository, run in runs:
-        if repository in monorepos:
-            shas.setdefault(repository, set()).add(run.sha)
-    for row in rows:
-        if row.repository_id in monorepos and row.merge_commit_sha:
-            shas.setdefault(row.repository_id, set()).add(row.merge_commit_sha)
     still_open = [row.external_id for row in open_rows if row.repository_id in monorepos]
-    read_changed_files(connection, ownership, shas, still_open)
+    read_changed_files(connection, ownership, period, still_open)
     return ownership
 
 
@@ -236,16 +242,33 @@ def _merged_pull_requests(
     return sorted(rows, key=lambda row: (row.merged_at, row.id))
 
 
+class _OpenPullRequestRow(NamedTuple):
+    """The columns of a still-open pull request that trunk flow reads, times in epoch
+    microseconds."""
+
+    id: int
+    external_id: str
+    repository_id: int
+    number: int
+    title: str
+    author: str
+    created_at: int
+    first_commit_at: int | None
+    draft: int | bool
+    url: str | None
+
+
 def _open_pull_requests(
     connection: Connection, repository_ids: list[int], period: Period
-) -> list[Any]:
+) -> list[_OpenPullRequestRow]:
     """Pull requests open at the period's end: opened before it and neither merged nor closed
     before it. Stored state "open" with no merge time, or a merge or close after the end (so
     a past period's figures stay put); a closed one without a close time is never open."""
     until = to_micros(period.until)
-    rows: list[Any] = []
+    columns = [pull_requests.c[name] for name in _OpenPullRequestRow._fields]
+    rows: list[_OpenPullRequestRow] = []
     for chunk in batched(repository_ids, 500):
-        query = select(pull_requests).where(
+        query = select(*columns).where(
             pull_requests.c.repository_id.in_(chunk),
             pull_requests.c.created_at < until,
             or_(pull_requests.c.merged_at.is_(None), pull_requests.c.merged_at >= until),
@@ -255,7 +278,7 @@ def _open_pull_requests(
                 pull_requests.c.closed_at >= until,
             ),
         )
-        rows += connection.execute(query).all()
+        rows += [_OpenPullRequestRow._make(row) for row in driver_rows(connection, query)]
     return rows
 
 
@@ -313,19 +336,24 @@ def _deployments_shipping(
 
 def _reviews(
     connection: Connection, repository_ids: list[int], period: Period
-) -> dict[str, list[ReviewFact]]:
-    """The reviews of the period's merged pull requests, by pull request, oldest first."""
-    found: dict[str, list[ReviewFact]] = {}
+) -> dict[int, list[ReviewFact]]:
+    """The reviews of the period's merged pull requests, by pull request id, oldest first."""
+    found: dict[int, list[ReviewFact]] = {}
     for chunk in batched(repository_ids, 500):
         query = (
-            select(reviews.c.pull_request, reviews.c.reviewer, reviews.c.submitted_at)
+            select(pull_requests.c.id, reviews.c.reviewer, reviews.c.submitted_at)
             .select_from(pull_requests)
             .join(reviews, reviews.c.pull_request == pull_requests.c.external_id)
             .where(_merged_in(chunk, period))
             .order_by(reviews.c.submitted_at, reviews.c.id)
         )
         for owner, reviewer, submitted_at in driver_rows(connection, query):
-            found.setdefault(owner, []).append(ReviewFact(reviewer, from_micros(submitted_at)))
+            review = ReviewFact(reviewer, from_micros(submitted_at))
+            known = found.get(owner)
+            if known is None:
+                found[owner] = [review]
+            else:
+                known.append(review)
     return found
 
 
@@ -373,7 +401,7 @@ class _Facts:
     def __init__(
         self,
         shipped_by: dict[tuple[int, int], tuple[int, int]],
-        found_reviews: dict[str, list[ReviewFact]],
+        found_reviews: dict[int, list[ReviewFact]],
         starts: dict[str, datetime],
     ) -> None:
         self.shipped_by = shipped_by
@@ -398,7 +426,7 @@ class _Facts:
             else self.starts.get(row.external_id),
             deployed_at=from_micros(deployment[1]) if deployment else None,
             deployment_id=deployment[0] if deployment else None,
-            reviews=tuple(self.found_reviews.get(row.external_id, ())),
+            reviews=tuple(self.found_reviews.get(row.id, ())),
             additions=row.additions,
             deletions=row.deletions,
             was_draft=bool(row.draft) or row.ready_at is not None,
@@ -413,15 +441,19 @@ class _Facts:
         return found
 
 
-def _open_fact(row: Any, service: str, starts: dict[str, datetime]) -> OpenPullRequestFact:
+def _open_fact(
+    row: _OpenPullRequestRow, service: str, starts: dict[str, datetime]
+) -> OpenPullRequestFact:
     return OpenPullRequestFact(
         external_id=row.external_id,
         service=service,
         number=row.number,
         title=row.title,
         author=row.author,
-        created_at=row.created_at,
-        first_commit_at=row.first_commit_at or starts.get(row.external_id),
+        created_at=from_micros(row.created_at),
+        first_commit_at=from_micros(row.first_commit_at)
+        if row.first_commit_at is not None
+        else starts.get(row.external_id),
         draft=bool(row.draft),
         url=row.url,
     )

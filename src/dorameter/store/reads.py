@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -105,8 +105,7 @@ class ReadQueries:
             facts, repositories = _deployments(connection, scope)
             changes = load_changes(connection, scope.deployments_in_reach(), environments)
             found = _incidents(connection, scope, facts)
-            failed = _failed_attempts(connection, scope)
-            missing = _missing_versions(connection, scope)
+            failed, missing = _period_counts(connection, scope)
             with_prs = _services_with_pull_requests(connection, repositories)
         return [
             _delivery(name, ids.get(name), facts, changes, found, failed, missing, with_prs)
@@ -366,22 +365,22 @@ def _deployment_shipping(
     return None
 
 
-def _failed_attempts(connection: Connection, scope: Scope) -> dict[int, int]:
+def _period_counts(connection: Connection, scope: Scope) -> tuple[dict[int, int], dict[int, int]]:
+    """Per service, of the period's deployments to the environments: the failed or cancelled
+    attempts, and those whose version is not among the known commits (one statement for both)."""
+    failed = func.sum(case((deployments.c.status.in_(["failure", "cancelled"]), 1), else_=0))
+    missing = func.sum(case((deployments.c.version_missing, 1), else_=0))
     query = (
-        select(deployments.c.service_id, func.count())
-        .where(scope.in_period(), deployments.c.status.in_(["failure", "cancelled"]))
+        select(deployments.c.service_id, failed, missing)
+        .where(scope.in_period())
         .group_by(deployments.c.service_id)
     )
-    return {service_id: int(count) for service_id, count in connection.execute(query)}
-
-
-def _missing_versions(connection: Connection, scope: Scope) -> dict[int, int]:
-    query = (
-        select(deployments.c.service_id, func.count())
-        .where(scope.in_period(), deployments.c.version_missing)
-        .group_by(deployments.c.service_id)
-    )
-    return {service_id: int(count) for service_id, count in connection.execute(query)}
+    attempts: dict[int, int] = {}
+    versions: dict[int, int] = {}
+    for service_id, failed_count, missing_count in connection.execute(query):
+        attempts[service_id] = int(failed_count)
+        versions[service_id] = int(missing_count)
+    return attempts, versions
 
 
 def _version_notes(missing: int) -> tuple[str, ...]:
