@@ -8,6 +8,7 @@ hand (times in hours after each commit).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,16 @@ import pytest
 from typer.testing import CliRunner
 
 from dorameter.cli import app
+from dorameter.config import load_settings
+from dorameter.model import Period
+from dorameter.report import build_report
 from dorameter.sources import git
 from dorameter.store import open_store
 from tests.git.gitrepo import GitRepo
 
 HOUR = 3600.0
 PERIOD = ["--since", "2026-03-01", "--until", "2026-03-08"]
+MARCH_WEEK = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC))
 runner = CliRunner()
 
 SERVICES_TOML = """
@@ -124,6 +129,33 @@ def test_the_team_of_a_path_service_comes_from_the_settings(tmp_path: Path, stor
         store.close()
 
     assert (teams["api"], teams["web"]) == ("core", None)
+
+
+def test_a_team_counts_a_release_of_its_monorepo_services_once(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Each tag is stored once per path service; the team owning both deployed once per tag."""
+    repo = GitRepo.create(tmp_path / "mono")
+    build_monorepo(repo)
+    config = settings_file(
+        tmp_path, SERVICES_TOML.replace('"./services/web"]', '"./services/web"]\nteam = "core"')
+    )
+    run(["analyze", str(repo.path), "--db", store_url, "--config", str(config)])
+    settings = load_settings(config)
+
+    store = open_store(store_url)
+    try:
+        team = build_report(store, settings, Period(*MARCH_WEEK), team="core").services[0]
+    finally:
+        store.close()
+
+    assert team.service == "core"
+    assert team.deployment_frequency.count == 4  # four tags, not eight stored deployments
+    # The five changes of both services once each: 3 h, 3 h (api); 2 h, 3 h, 1 h (web).
+    assert team.lead_time.summary.count == 5
+    assert team.lead_time.summary.median_seconds == pytest.approx(3 * HOUR)
+    # v1.2.0 failed for web, so the team's v1.2.0 failed: one of four.
+    assert (team.change_fail_rate.numerator, team.change_fail_rate.total) == (1, 4)
 
 
 def test_path_option_defines_one_service_without_a_settings_file(

@@ -13,7 +13,7 @@ from dorameter.analysis.balance import KeyFigures, balance_findings
 from dorameter.analysis.diagnosis import Diagnosis, StabilityFigures, diagnose
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
-from dorameter.flow_model import FlowData, PullRequestFact
+from dorameter.flow_model import FlowData
 from dorameter.metrics.bands import BAND_RULE_NOTES, Band, restore_metric, worst
 from dorameter.metrics.change_fail_rate import RateResult, change_fail_rate
 from dorameter.metrics.failures import classify_deployments
@@ -26,6 +26,7 @@ from dorameter.metrics.rework import rework_rate
 from dorameter.metrics.trends import TrendPoint, weekly_trends
 from dorameter.model import DeliveryData, DeploymentOutcome, Period, Tier
 from dorameter.store import Store
+from dorameter.team_facts import merge_deliveries, merge_flows
 
 # GitHub's squash merges end the subject with "(#123)": the original commits are gone.
 _SQUASH_SUBJECT = re.compile(r"\(#\d+\)\s*$")
@@ -161,42 +162,6 @@ def _with_balance(now: ServiceReport, then: ServiceReport) -> ServiceReport:
         return now
     diagnosis = replace(now.diagnosis, findings=now.diagnosis.findings + found)
     return replace(now, diagnosis=diagnosis)
-
-
-def merge_deliveries(name: str, deliveries: Sequence[DeliveryData]) -> DeliveryData:
-    """Several services' facts as one (a team): each deployment and incident counted once."""
-    deployments = {fact.id: fact for data in deliveries for fact in data.deployments}
-    changes = {
-        (change.deployment_id, change.sha): change for data in deliveries for change in data.changes
-    }
-    incidents = {incident.id: incident for data in deliveries for incident in data.incidents}
-    return DeliveryData(
-        service=name,
-        deployments=tuple(sorted(deployments.values(), key=lambda d: (d.finished_at, d.id))),
-        changes=tuple(changes.values()),
-        incidents=tuple(incidents.values()),
-        attempts_failed=sum(data.attempts_failed for data in deliveries),
-        has_pr_data=any(data.has_pr_data for data in deliveries),
-        notes=tuple(dict.fromkeys(note for data in deliveries for note in data.notes)),
-    )
-
-
-def merge_flows(name: str, flows: Sequence[FlowData]) -> FlowData:
-    """Several services' flow facts as one: a PR or CI run shared by two counts once."""
-    pull_requests: dict[str, PullRequestFact] = {}
-    for flow in flows:
-        for item in flow.pull_requests:
-            known = pull_requests.get(item.external_id)
-            if known is None or (item.deployed_at and not known.deployed_at):
-                pull_requests[item.external_id] = item
-    runs = {run.external_id: run for flow in flows for run in flow.pipeline_runs}
-    still_open = {item.external_id: item for flow in flows for item in flow.open_pull_requests}
-    return FlowData(
-        name,
-        tuple(sorted(pull_requests.values(), key=lambda item: item.merged_at)),
-        tuple(sorted(runs.values(), key=lambda run: run.created_at)),
-        tuple(sorted(still_open.values(), key=lambda item: item.created_at)),
-    )
 
 
 def service_report(
