@@ -13,6 +13,7 @@ from dorameter.errors import GitFailed, InvalidInput, NotARepository
 from dorameter.model import Commit, Deployment, DeploymentStatus
 from dorameter.sources import git
 from dorameter.sources.git import TagRef
+from dorameter.sources.git_log import _records
 from tests.git.gitrepo import AUTHOR, GitRepo
 
 
@@ -204,6 +205,24 @@ def test_a_nul_byte_in_a_raw_commit_message_cannot_shift_fields(repo: GitRepo) -
     assert commits[nul].reverts is None
     assert commits[child].parents == (nul,)
     assert len(commits) == 3
+
+
+def test_records_are_the_same_wherever_the_stream_is_cut() -> None:
+    # The reader hands over git's output in chunks of any size: a cut may fall inside a field,
+    # on a NUL, or between records.
+    records = [[f"{n}{field}".encode() for field in "abcdefgh"] for n in range(3)]
+    stream = b"\0".join(b"\0".join(record) for record in records) + b"\0"
+
+    for cut in range(len(stream) + 1):
+        for size in (1, 7, len(stream)):
+            rest = stream[cut:]
+            chunks = [stream[:cut], *(rest[i : i + size] for i in range(0, len(rest), size))]
+            assert [list(record) for record in _records(chunks)] == records
+
+
+def test_a_stream_ending_inside_a_record_is_an_error() -> None:
+    with pytest.raises(GitFailed, match="middle of a commit"):
+        list(_records([b"a\0b\0c\0"]))
 
 
 def test_messages_in_a_declared_legacy_encoding_are_read_as_unicode(repo: GitRepo) -> None:

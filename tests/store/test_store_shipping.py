@@ -337,6 +337,24 @@ def test_the_horizon_counts_from_the_first_deployment_whose_version_is_known(
     assert marked(store) == {"shop-1": frozenset({"old"})}
 
 
+def test_the_horizon_follows_a_first_deployment_whose_version_arrives_later(
+    store: Store, fresh_store: Store
+) -> None:
+    found = [deployment("shop-0", "mid", -20 * 24), deployment("shop-1", "recent", 0)]
+    # A partial history first: shop-0's version is unknown, shop-1 ships what is known.
+    feed(store, SPREAD[2:], found)
+    assert shipped_sets(store, SPREAD_NAMES) == {"shop-1": frozenset({"recent"})}
+    assert marked(store) == {}
+
+    # The rest arrives: shop-0 is the first deployment now, its cutoff T0 - 50 days.
+    feed(store, SPREAD[:2])
+    feed(fresh_store, SPREAD, found)
+
+    assert marked(store) == {"shop-0": frozenset({"old"})}
+    assert shipped_sets(store, SPREAD_NAMES) == shipped_sets(fresh_store, SPREAD_NAMES)
+    assert marked(fresh_store) == marked(store)
+
+
 def test_the_horizon_is_a_setting(store: Store) -> None:
     repository_id = store.ensure_repository("shop")
     store.insert_commits(repository_id, SPREAD)

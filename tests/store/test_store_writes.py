@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dorameter.errors import InvalidInput, NotFound
 from dorameter.model import DeploymentStatus, Incident
 from dorameter.store import Store, UpsertCounts
+from dorameter.store.reverts import _sha_bytewise
 from dorameter.store.schema import commits, deployments, incidents
 from tests.store.store_support import (
     HORIZON,
@@ -19,6 +22,7 @@ from tests.store.store_support import (
     commit,
     deployment,
     feed,
+    fresh_store_like,
     linear,
     sha,
     shipped_sets,
@@ -97,6 +101,132 @@ def test_an_ambiguous_abbreviated_revert_is_left_as_it_is(store: Store) -> None:
     store.insert_commits(repository_id, history)
 
     assert stored_reverts(store)[sha("r")] == "abcdef"
+
+
+def test_an_abbreviated_revert_of_a_commit_stored_in_an_earlier_run_is_expanded(
+    store: Store,
+) -> None:
+    repository_id = store.ensure_repository(REPOSITORY)
+    store.insert_commits(repository_id, [commit("a"), commit("b", "a")])
+
+    store.insert_commits(repository_id, [commit("r", "b", reverts=sha("a")[:8])])
+
+    assert stored_reverts(store)[sha("r")] == sha("a")
+
+
+def test_an_abbreviated_revert_naming_no_stored_commit_is_left_as_it_is(store: Store) -> None:
+    repository_id = store.ensure_repository(REPOSITORY)
+    # "abc9" sorts between the two shas; "fff0" after every one.
+    twins = ["abc0" + "0" * 36, "abca" + "a" * 36]
+    history = [
+        commit("x", full_sha=twins[0]),
+        commit("y", full_sha=twins[1]),
+        commit("r", reverts="abc9"),
+        commit("s", reverts="fff0"),
+        commit("t", reverts="abc"),  # shorter than git's shortest abbreviation
+    ]
+
+    store.insert_commits(repository_id, history)
+
+    reverts = stored_reverts(store)
+    assert (reverts[sha("r")], reverts[sha("s")], reverts[sha("t")]) == ("abc9", "fff0", "abc")
+
+
+def test_an_abbreviated_revert_matches_by_prefix_only(store: Store) -> None:
+    repository_id = store.ensure_repository(REPOSITORY)
+    # The range after "abc9" starts at "abc:" (the next character): "abca..." is not in it.
+    shas = ["abc9" + "9" * 36, "abca" + "a" * 36, "abcf" + "f" * 36, "abd0" + "0" * 36]
+    history = [
+        *(commit(name, full_sha=full) for name, full in zip("wxyz", shas, strict=True)),
+        commit("r", reverts="abc9"),
+        commit("s", reverts="abcf"),
+    ]
+
+    store.insert_commits(repository_id, history)
+
+    reverts = stored_reverts(store)
+    assert (reverts[sha("r")], reverts[sha("s")]) == (shas[0], shas[2])
+
+
+def test_an_abbreviated_revert_made_ambiguous_by_a_later_run_is_left_as_it_is(
+    store: Store,
+) -> None:
+    repository_id = store.ensure_repository(REPOSITORY)
+    store.insert_commits(repository_id, [commit("r", reverts="abcdef")])
+
+    twins = [commit("x", full_sha="abcdef1" + "1" * 33), commit("y", full_sha="abcdef2" + "2" * 33)]
+    store.insert_commits(repository_id, twins)
+
+    assert stored_reverts(store)[sha("r")] == "abcdef"
+
+
+def test_abbreviated_reverts_resolve_within_their_own_repository(store: Store) -> None:
+    shop, fork = store.ensure_repository(REPOSITORY), store.ensure_repository("shop-fork")
+    store.insert_commits(fork, [commit("a")])
+
+    store.insert_commits(shop, [commit("r", reverts=sha("a")[:7])])
+    store.insert_commits(fork, [commit("r", reverts=sha("a")[:7])])
+
+    query = select(commits.c.repository_id, commits.c.reverts).where(commits.c.sha == sha("r"))
+    with store.engine.connect() as connection:
+        assert dict(connection.execute(query).all()) == {
+            shop: sha("a")[:7],
+            fork: sha("a"),
+        }
+
+
+@pytest.fixture
+def postgres_store(tmp_path: Path) -> Iterator[Store]:
+    """A store on PostgreSQL (skipped without one): only there can shas have a collation."""
+    yield from fresh_store_like("postgresql", str(tmp_path))
+
+
+def collate_shas(store: Store, collation: str) -> None:
+    """Give commits.sha a collation of the server's (the test skips when it lacks it)."""
+    with store.engine.begin() as connection:
+        known = connection.execute(
+            text("SELECT 1 FROM pg_collation WHERE collname = :name"), {"name": collation}
+        ).first()
+        if known is None:
+            pytest.skip(f"this PostgreSQL server has no collation {collation!r}")
+        connection.execute(
+            text(f'ALTER TABLE commits ALTER COLUMN sha TYPE varchar(64) COLLATE "{collation}"')
+        )
+
+
+# Danish sorts "aa" as "å", after "z": "abcaa1..." comes after "abcb...", outside the range
+# from "abca" to "abcb" that holds every sha starting with "abca" in byte order.
+DANISH_TWINS = ["abcaa1" + "1" * 34, "abca01" + "0" * 34]
+
+
+def test_on_postgresql_abbreviated_reverts_match_by_prefix_whatever_the_collation(
+    postgres_store: Store,
+) -> None:
+    collate_shas(postgres_store, "da-x-icu")
+    repository_id = postgres_store.ensure_repository(REPOSITORY)
+    history = [
+        *(commit(name, full_sha=full) for name, full in zip("xy", DANISH_TWINS, strict=True)),
+        commit("r", reverts="abcaa"),  # only the first starts with it
+        commit("s", reverts="abca"),  # both do
+    ]
+
+    postgres_store.insert_commits(repository_id, history)
+
+    reverts = stored_reverts(postgres_store)
+    assert (reverts[sha("r")], reverts[sha("s")]) == (DANISH_TWINS[0], "abca")
+
+
+@pytest.mark.parametrize(
+    ("collation", "bytewise"),
+    [("C", True), ("POSIX", True), ("ucs_basic", True), ("da-x-icu", False)],
+)
+def test_on_postgresql_index_ranges_are_used_only_for_byte_order_collations(
+    postgres_store: Store, collation: str, bytewise: bool
+) -> None:
+    collate_shas(postgres_store, collation)
+
+    with postgres_store.engine.connect() as connection:
+        assert _sha_bytewise(connection) is bytewise
 
 
 def test_upsert_deployments_counts_added_updated_and_unchanged(store: Store) -> None:

@@ -10,6 +10,7 @@ Only subprocess and the standard library: no GitPython, pygit2 or pydriller.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import re
@@ -17,8 +18,10 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from dorameter.errors import GitFailed, InvalidInput
 from dorameter.model import Commit
@@ -34,6 +37,7 @@ LOG_FORMAT = "%H%x00%P%x00%at%x00%ct%x00%an%x00%ae%x00%s%x00%b"
 _FIELDS = 8
 _CHUNK = 1 << 18
 _READ_AHEAD = 64  # chunks read ahead of the caller: at most 16 MiB in memory
+_PIPE_SIZE = 1 << 20  # what git may write before it waits for the reader (Linux: 64 KiB)
 _PROGRESS_EVERY = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -153,8 +157,8 @@ def _stream_commits(
                 tuple(parents.decode().split()),
                 name.decode("utf-8", "replace"),
                 email.decode("utf-8", "replace"),
-                utc_from_epoch(at),
-                utc_from_epoch(ct),
+                authored := utc_from_epoch(at),
+                authored if ct == at else utc_from_epoch(ct),  # equal unless rebased or amended
                 subject.decode("utf-8", "replace"),
                 reverts,
             )
@@ -204,10 +208,13 @@ def utc_from_epoch(epoch: bytes | str) -> datetime:
 class _GitStream:
     """A running git process whose stdout is read as a stream; killed if the reader stops early.
 
-    A thread reads the pipe ahead of the caller (os.read releases the GIL), so git keeps
+    A thread reads the pipe ahead of the caller (reads release the GIL), so git keeps
     writing while the caller parses and stores what came before: reading and storing overlap
-    instead of taking turns. stderr goes to a temporary file, not a pipe, so a chatty git can
-    never block on a full pipe while we read stdout.
+    instead of taking turns. It hands over full chunks: git's output arrives in pieces of a
+    few KiB, and a queue of small pieces would fill (and stop git) during one batch insert.
+    git flushes stdout after every commit unless told not to (GIT_FLUSH=0): on a pipe that is
+    one write, and one wake-up of the reader, per commit. stderr goes to a temporary file, not
+    a pipe, so a chatty git can never block on a full pipe while we read stdout.
     """
 
     def __init__(self, repo: Path, args: Sequence[str], stdin: str | None) -> None:
@@ -226,11 +233,13 @@ class _GitStream:
                 stdin=subprocess.PIPE if self.stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self.stderr,
-                env=git_env(),
+                env=git_env() | {"GIT_FLUSH": "0"},
             )
         except FileNotFoundError as error:
             self.stderr.close()
             raise git_missing() from error
+        assert self.process.stdout is not None
+        _widen(self.process.stdout)
         if self.stdin is not None and self.process.stdin is not None:
             # git reads all of stdin before it prints anything, so this cannot deadlock.
             with self.process.stdin as pipe:
@@ -242,10 +251,10 @@ class _GitStream:
     def _pump(self) -> None:
         """Move stdout into the queue until end of file (b"" marks the end) or stop."""
         assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
+        stdout = self.process.stdout
         while True:
             try:
-                chunk = os.read(fd, _CHUNK)
+                chunk = stdout.read(_CHUNK)  # _CHUNK bytes unless the end comes first
             except OSError:
                 chunk = b""
             while not self.stop.is_set():
@@ -277,3 +286,15 @@ class _GitStream:
         self.stderr.close()
         if code != 0 and not killed:
             raise GitFailed(failure_message(self.repo, self.args, said))
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Let git run up to _PIPE_SIZE ahead of the reader, where the system allows it (Linux).
+
+    The reader needs the GIL after every read; while it waits (up to the switch interval, when
+    the caller is busy in Python) git fills a default pipe in a few milliseconds and stops.
+    """
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if resize is not None:
+        with suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
+            fcntl.fcntl(pipe.fileno(), resize, _PIPE_SIZE)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
 from dorameter.monorepo import PathPrefixes
 from dorameter.store.bulk import insert_ignoring_duplicates
+from dorameter.store.rows import driver_rows
 from dorameter.store.schema import commits, deployments, shipped, to_micros
 from dorameter.store.writes import batched
 
@@ -30,12 +31,22 @@ class Chain:
 
 @dataclass
 class RepositoryGraph:
-    """A repository's known commits: the parent graph, the id of each sha, and per set of path
-    prefixes (monorepo services) the shas that touch them, read once per attribution run."""
+    """A repository's known commits: the parent graph, the id and author time (micros) of each
+    sha, and per set of path prefixes (monorepo services) the shas that touch them, read once
+    per attribution run."""
 
     graph: CommitGraph
     ids: dict[str, int]
+    authored: dict[str, int]
     touching: dict[PathPrefixes, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackingStart:
+    """The chain's first deployment, whose commits authored before `cutoff` predate tracking."""
+
+    deployment_id: int
+    cutoff: int  # micros
 
 
 class ShippingQueries:
@@ -118,17 +129,17 @@ class ShippingQueries:
             return [Chain(*row) for row in connection.execute(query)]
 
     def _load_graph(self, repository_id: int) -> RepositoryGraph:
-        parents: dict[str, tuple[str, ...]] = {}
-        ids: dict[str, int] = {}
-        query = select(commits.c.id, commits.c.sha, commits.c.parents).where(
+        query = select(commits.c.id, commits.c.sha, commits.c.parents, commits.c.author_time).where(
             commits.c.repository_id == repository_id
         )
         with self.engine.connect() as connection:
-            # Plain tuples from the driver: this reads every commit of the repository.
-            for commit_id, sha, parent_text in connection.execute(query):
-                parents[sha] = tuple(parent_text.split())
-                ids[sha] = commit_id
-        return RepositoryGraph(CommitGraph(parents), ids)
+            # The driver's own tuples (times as micros): this reads every commit of the
+            # repository, and SQLAlchemy's rows would cost more than the query.
+            rows = driver_rows(connection, query)
+        parents = {sha: tuple(parent_text.split()) for _, sha, parent_text, _ in rows}
+        ids = {sha: commit_id for commit_id, sha, _, _ in rows}
+        authored = {sha: author_time for _, sha, _, author_time in rows}
+        return RepositoryGraph(CommitGraph(parents), ids, authored)
 
     def _attribute(self, chain: Chain, repo: RepositoryGraph, horizon: timedelta) -> int:
         touching = self._touching(chain, repo)
@@ -146,9 +157,8 @@ class ShippingQueries:
             results = attribute_chain(later, repo.graph, shipped_by, current, rank)
             if touching is not None:
                 results = [_only_touching(result, touching) for result in results]
-            _write_attributions(connection, results, repo.ids)
-            if not _has_earlier(connection, chain):
-                _mark_before_tracking(connection, chain, horizon)
+            start = _tracking_start(connection, chain, results, horizon)
+            _write_attributions(connection, results, repo, start)
         return len(results)
 
     def _touching(self, chain: Chain, repo: RepositoryGraph) -> set[str] | None:
@@ -274,9 +284,19 @@ def _chain_state(
 
 
 def _write_attributions(
-    connection: Connection, results: Sequence[Attribution], ids: dict[str, int]
+    connection: Connection,
+    results: Sequence[Attribution],
+    repo: RepositoryGraph,
+    start: TrackingStart | None,
 ) -> None:
-    rows = ((result.deployment_id, ids[sha], False) for result in results for sha in result.shipped)
+    """Insert what each deployment shipped and store its attribution facts."""
+    first, cutoff = (start.deployment_id, start.cutoff) if start else (None, 0)
+    ids, authored = repo.ids, repo.authored
+    rows = (
+        (result.deployment_id, ids[sha], result.deployment_id == first and authored[sha] < cutoff)
+        for result in results
+        for sha in result.shipped
+    )
     insert_ignoring_duplicates(
         connection,
         "shipped",
@@ -317,25 +337,20 @@ def _has_earlier(connection: Connection, chain: Chain) -> bool:
     return connection.execute(query.limit(1)).first() is not None
 
 
-def _mark_before_tracking(connection: Connection, chain: Chain, horizon: timedelta) -> None:
-    """The chain's first deployment: commits older than the horizon predate tracking.
+def _tracking_start(
+    connection: Connection, chain: Chain, results: Sequence[Attribution], horizon: timedelta
+) -> TrackingStart | None:
+    """The chain's first deployment, when it is among `results`: the commits it ships that are
+    older than the horizon before it predate tracking.
 
     "First" is the first one whose version is known: the one that ships the old history.
     """
-    first = connection.execute(
-        select(deployments.c.id, deployments.c.finished_at)
-        .where(_chain_filter(chain), ~deployments.c.version_missing)
-        .order_by(deployments.c.finished_at, deployments.c.id)
-        .limit(1)
-    ).first()
+    if _has_earlier(connection, chain):
+        return None
+    first = next((result for result in results if not result.version_missing), None)
     if first is None:
-        return
-    cutoff = to_micros(first.finished_at - horizon)
-    old_commits = select(commits.c.id).where(
-        commits.c.repository_id == chain.repository_id, commits.c.author_time < cutoff
-    )
-    connection.execute(
-        update(shipped)
-        .where(shipped.c.deployment_id == first.id, shipped.c.commit_id.in_(old_commits))
-        .values(before_tracking=True)
-    )
+        return None
+    finished = connection.execute(
+        select(deployments.c.finished_at).where(deployments.c.id == first.deployment_id)
+    ).scalar_one()
+    return TrackingStart(first.deployment_id, to_micros(finished - horizon))

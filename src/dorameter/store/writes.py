@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
 
-from dorameter.attribution import CommitGraph
 from dorameter.errors import InvalidInput, NotFound
 from dorameter.model import Commit, Deployment, DeploymentStatus, Incident
 from dorameter.store.bulk import insert_ignoring_duplicates
+from dorameter.store.reverts import FULL_SHA, expand_short_reverts
 from dorameter.store.schema import (
     commits,
     cursors,
@@ -31,6 +31,7 @@ from dorameter.store.schema import (
 )
 
 BATCH = 5000
+_BATCHES_PER_TRANSACTION = 10  # commits stored per transaction: 50,000
 T = TypeVar("T")
 
 
@@ -103,14 +104,24 @@ class WriteQueries:
     def insert_commits(self, repository_id: int, items: Iterable[Commit]) -> int:
         """Store commits not seen before (commits never change); returns how many were new."""
         added = 0
-        for chunk in batched(items):
-            rows = [_commit_row(repository_id, commit) for commit in chunk]
+        short: dict[str, str] = {}  # sha -> the abbreviated sha its message says it reverts
+        chunks = batched(items)
+        for first in chunks:
+            # Several batches per transaction: on SQLite each commit may checkpoint the WAL
+            # (two fsyncs), yet other writers should not wait for more than a few seconds.
             with self.engine.begin() as connection:
-                added += insert_ignoring_duplicates(
-                    connection, "commits", COMMIT_COLUMNS, rows, ("repository_id", "sha")
-                )
+                for chunk in chain([first], islice(chunks, _BATCHES_PER_TRANSACTION - 1)):
+                    rows = [_commit_row(repository_id, commit) for commit in chunk]
+                    added += insert_ignoring_duplicates(
+                        connection, "commits", COMMIT_COLUMNS, rows, ("repository_id", "sha")
+                    )
+                    short.update(
+                        (commit.sha, commit.reverts)
+                        for commit in chunk
+                        if commit.reverts is not None and len(commit.reverts) < FULL_SHA
+                    )
         if added:
-            self._resolve_short_reverts(repository_id)
+            self._resolve_short_reverts(repository_id, short, added)
             self._retry_missing_versions(repository_id)
         return added
 
@@ -146,38 +157,12 @@ class WriteQueries:
             updated += len(rows)
         return updated
 
-    def _resolve_short_reverts(self, repository_id: int) -> None:
-        """Expand abbreviated shas named by revert messages to full ones when unambiguous.
-
-        Resolved in memory against the repository's sorted shas: a LIKE per prefix cannot use
-        the (repository_id, sha) index on either database.
-        """
+    def _resolve_short_reverts(
+        self, repository_id: int, given: Mapping[str, str], added: int
+    ) -> None:
+        """Expand abbreviated shas named by revert messages to full ones when unambiguous."""
         with self.engine.begin() as connection:
-            short = connection.execute(
-                select(commits.c.id, commits.c.reverts).where(
-                    commits.c.repository_id == repository_id,
-                    func.length(commits.c.reverts) < 40,
-                )
-            ).all()
-            if not short:
-                return
-            shas = CommitGraph.from_shas(
-                connection.execute(
-                    select(commits.c.sha).where(commits.c.repository_id == repository_id)
-                ).scalars()
-            )
-            resolved = [
-                {"key": commit_id, "full": full}
-                for commit_id, prefix in short
-                if (full := shas.resolve(prefix)) is not None
-            ]
-            if resolved:
-                connection.execute(
-                    update(commits)
-                    .where(commits.c.id == bindparam("key"))
-                    .values(reverts=bindparam("full")),
-                    resolved,
-                )
+            expand_short_reverts(connection, repository_id, given, added)
 
     def _retry_missing_versions(self, repository_id: int) -> None:
         """New commits may contain versions that deployments named before we knew them."""
