@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dorameter.config import Settings
 from dorameter.git_deployments import GitIngestOptions
 from dorameter.ingest import ingest_git
+from dorameter.sources import git as git_source
 from dorameter.store import Store, open_store
 from dorameter.store.schema import commits, deployments, shipped
 from tests.git.gitrepo import GitRepo
@@ -67,3 +68,44 @@ def test_an_ingest_leaves_the_cycle_collector_as_it_found_it(
     finally:
         (gc.enable if was_enabled else gc.disable)()
         store.close()
+
+
+def test_a_tip_that_a_force_push_removed_is_checked_and_the_rest_read_once(
+    repo: GitRepo, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("Add parser")
+    repo.branch("topic")
+    repo.checkout("topic")
+    repo.commit("Try an idea")
+    repo.checkout("main")
+    repo.commit("Fix parser")
+    repo.tag("v1.0.0")
+    asked: list[list[str]] = []
+    real_existing = git_source.existing_commits
+
+    def recording_existing(path: Path, shas: list[str]) -> list[str]:
+        asked.append(list(shas))
+        return real_existing(path, shas)
+
+    monkeypatch.setattr(git_source, "existing_commits", recording_existing)
+    store = open_store(store_url)
+    try:
+        ingest(store, repo)
+        abandoned = repo.git("rev-parse", "topic").strip()
+        repo.git("branch", "-D", "topic")
+        repo.git("reflog", "expire", "--expire=now", "--all")
+        repo.git("gc", "--prune=now", "--quiet")
+        repo.commit("Ship it")
+        asked.clear()
+        ingest(store, repo)
+        after_force_push = list(asked)
+        asked.clear()
+        ingest(store, repo)
+        with store.engine.connect() as connection:
+            stored = connection.execute(select(commits.c.sha)).scalars().all()
+    finally:
+        store.close()
+
+    assert after_force_push == [[abandoned]]  # only the tip no ref points at is asked of git
+    assert asked == []  # nothing new: every previous tip is a ref tip, so no git cat-file
+    assert len(stored) == len(set(stored)) == 4

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from dorameter.config import Settings
 from dorameter.errors import AlreadyRunning, InvalidInput
+from dorameter.gc_pause import cycle_collection_paused
 from dorameter.git_deployments import (
     DeploymentTarget,
     GitIngestOptions,
@@ -69,29 +68,8 @@ def ingest_git(
                 f"another dorameter process is ingesting {name!r} right now; "
                 "this run left it alone (run again later to catch up)"
             )
-        with _cycle_collection_paused():
+        with cycle_collection_paused():
             return _ingest_git_locked(store, settings, options, repo, name, targets, on_commits)
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Pause CPython's cycle collector while a history is read, stored and attributed.
-
-    A cold ingest allocates several objects per commit (the Commit, its times and parents, the
-    rows, then the commit graph) that form no reference cycles, and the collector would walk
-    the growing heap over and over. Reference counting frees everything as usual. On the way
-    out the objects allocated meanwhile go to the oldest generation without being walked, as
-    report.py does for the same reason (see its _cycle_collection_paused).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def _ingest_git_locked(
@@ -106,8 +84,8 @@ def _ingest_git_locked(
     _check_same_repository(store, repo, name)
     repository_id = store.ensure_repository(name, str(repo))
     cursor = store.read_cursor("git", name) or {}
-    seen = git.existing_commits(repo, cursor.get("tips", []))
     tips = git.ref_tips(repo)  # before reading: whatever lands meanwhile is read again next time
+    seen = _still_present(repo, cursor.get("tips", []), tips)
     added = store.insert_commits(
         repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     )
@@ -135,6 +113,18 @@ def _ingest_git_locked(
         notes=notes,
         services=tuple(target.service for target in targets),
     )
+
+
+def _still_present(repo: Path, previous: list[str], current: list[str]) -> list[str]:
+    """The previous run's tips this repository still has (full shas).
+
+    A tip that a ref points at now is there; only the others (a deleted branch, a force-push)
+    are asked of git, so a run with nothing new starts no `git cat-file` at all.
+    """
+    current_tips = set(current)
+    gone = [sha for sha in previous if sha not in current_tips]
+    present = [sha for sha in previous if sha in current_tips]
+    return present + git.existing_commits(repo, gone) if gone else present
 
 
 def _declare_services(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -14,6 +12,7 @@ from dorameter.analysis.diagnosis import Diagnosis, StabilityFigures, diagnose
 from dorameter.config import Settings
 from dorameter.errors import InvalidInput
 from dorameter.flow_model import FlowData
+from dorameter.gc_pause import cycle_collection_paused
 from dorameter.metrics.bands import BAND_RULE_NOTES, Band, restore_metric, worst
 from dorameter.metrics.change_fail_rate import RateResult, change_fail_rate
 from dorameter.metrics.failures import classify_deployments
@@ -119,7 +118,7 @@ def _service_reports(
     environments: Sequence[str],
     team: str | None,
 ) -> tuple[ServiceReport, ...]:
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         deliveries = store.load_deliveries(names, environments, period, settings.failure.window)
         flows = store.load_flows(names, environments, period)
         if team:
@@ -128,32 +127,6 @@ def _service_reports(
             service_report(delivery, period, settings, flow)
             for delivery, flow in zip(deliveries, flows, strict=True)
         )
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Pause CPython's cycle collector while facts are loaded and figures computed.
-
-    A large organisation's report allocates about a million long-lived objects (facts and
-    results) that form no reference cycles, and the collector would walk the growing heap over
-    and over: a fifth of the time on the large demo. Reference counting still frees everything
-    as usual; collection resumes (if it was on) as soon as the report is built.
-
-    On the way out, the objects allocated meanwhile are moved to the oldest generation without
-    being walked (freeze, then unfreeze: both only splice lists and reset the young count).
-    Otherwise the first allocation after re-enabling walks them all as one young generation
-    (about 0.3 s on the large demo) only to find no garbage; any cycle among them is still
-    found by the next full collection. (Nothing else in dorameter freezes objects.)
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def _with_balance(now: ServiceReport, then: ServiceReport) -> ServiceReport:

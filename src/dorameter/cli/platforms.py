@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dorameter.cli.common import ConfigOption, DbOption, err, guarded, settings_for
@@ -24,6 +23,8 @@ from dorameter.sync import SyncReport, SyncRequest, plan_repositories, sync_repo
 from dorameter.timestamps import parse_duration, parse_instant
 
 if TYPE_CHECKING:  # the sources (and httpx) are imported when a sync runs: start-up stays fast
+    from rich.progress import Progress, TaskID
+
     from dorameter.sources.github import GitHubSource
     from dorameter.sources.gitlab import GitLabSource
     from dorameter.sources.http import WaitNotice
@@ -251,6 +252,14 @@ def progress_bars() -> Iterator[tuple[ProgressBars, WaitNotice]]:
     if not err.is_terminal:
         yield ProgressBars(None), lambda message: err.print(escape(message), highlight=False)
         return
+    from rich.progress import (  # noqa: PLC0415 (only a terminal shows it; 35 ms at start-up)
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

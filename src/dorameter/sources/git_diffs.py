@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dorameter.errors import InvalidInput
 from dorameter.sources.git_log import run_git
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 LineStats = tuple[str, int, int, int]
 ChangedPaths = tuple[str, tuple[str, ...]]
@@ -65,6 +67,9 @@ def _pooled(
 ) -> Iterator[Row]:
     if workers < 1 or batch < 1:
         raise InvalidInput("git diff passes need at least one worker and a batch of at least one")
+    # Imported here: the thread pool module costs 15 ms at every start, and most runs read no diffs.
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     batches = _batches(_full_shas(shas), batch)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="diff-tree") as pool:
         pending: deque[Future[list[Row]]] = deque()
