@@ -20,7 +20,7 @@ The settings file's [[services]] tables (docs/configuration.md):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dorameter.errors import InvalidInput
@@ -44,19 +44,24 @@ class PathPrefixes:
     """Normalised folder or file prefixes, relative to the repository root."""
 
     prefixes: tuple[str, ...]
+    # Derived once: a report asks about every changed file of thousands of commits.
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    _folders: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cleaned = sorted({_normalise(prefix) for prefix in self.prefixes})
         if not cleaned:
             raise InvalidInput("a path-defined service needs at least one path")
         object.__setattr__(self, "prefixes", tuple(cleaned))
+        object.__setattr__(self, "_exact", frozenset(cleaned))
+        object.__setattr__(self, "_folders", tuple(prefix + "/" for prefix in cleaned))
 
     def touched(self, paths: Iterable[str]) -> bool:
         """Whether any of the changed paths lies under one of the prefixes."""
-        return any(self.covers(path) for path in paths)
+        return any(map(self.covers, paths))
 
     def covers(self, path: str) -> bool:
-        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
+        return path in self._exact or path.startswith(self._folders)
 
     def stored(self) -> str:
         return "\n".join(self.prefixes)
