@@ -13,7 +13,8 @@ generation and ingestion throughput. Then, best of N each, in one run:
   merged and those runs ran on (without them no report can tell which service a monorepo pull
   request or run belongs to); for one service, after looking up its id and the repositories it
   deployed from;
-- `build_report` for the whole organisation and for one service;
+- `build_report` for the whole organisation and for each `--service`, then once more in the
+  same process (statements compiled, as in a running `dorameter serve`);
 and prints seconds, the ratio to the floor, and the peak resident memory of each measurement
 (each runs in a fresh subprocess so the peak is its own), with the load average before and after.
 """
