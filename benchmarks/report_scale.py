@@ -5,7 +5,9 @@
 
 --generate first writes `dorameter demo --scale large` into the (empty) store and reports the
 generation and ingestion throughput. Then, best of N each, in one run:
-- the floor: SQL statements through the bare driver returning the rows a full report needs:
+- the floor: SQL statements through the bare driver returning the rows a full report needs,
+  filtered by the service ids and their repositories' ids as the report's own statements are
+  (so each database can use the same indexes):
   every shipped commit of the production deployments in reach (with the columns lead time
   reads), those deployments, the incidents, the pull requests merged in the period with their
   reviews, and the CI runs (the flow diagnosis reads those), and, in a repository with
@@ -69,9 +71,13 @@ WHERE c.repository_id IN ({monorepos}) AND c.paths IS NOT NULL AND c.sha IN (
     AND p.merged_at >= :start AND p.merged_at < :end)
 """
 SERVICE_SQL = text("SELECT id FROM services WHERE name = :name")
+SERVICES_SQL = text("SELECT id FROM services")
 REPOSITORIES_SQL = text(
     "SELECT DISTINCT repository_id FROM deployments "
     "WHERE service_id = :service AND repository_id IS NOT NULL"
+)
+ALL_REPOSITORIES_SQL = text(
+    "SELECT DISTINCT repository_id FROM deployments WHERE repository_id IS NOT NULL"
 )
 MONOREPOS_SQL = "SELECT DISTINCT repository_id FROM service_paths {service}"
 
@@ -88,9 +94,12 @@ def listed(ids: Any) -> str:
 def measure_floor(url: str, end: datetime, service: str | None) -> float:
     """Seconds for the bare driver to return every row the report reads.
 
-    For one service, its id and repositories are looked up first (timed too) and given to the
-    scans as values: as `service_id = (SELECT ...)` and `repository_id IN (SELECT ...)`,
-    PostgreSQL planned scans of whole tables, and the "floor" took three times the report.
+    The service ids and the repositories they deployed from are looked up first (timed too)
+    and given to the scans as values, as the report does: as `service_id = (SELECT ...)` and
+    `repository_id IN (SELECT ...)`, PostgreSQL planned scans of whole tables, and the "floor"
+    took three times the report; for the whole organisation, without the ids SQLite (which
+    keeps no statistics) walked every `shipped` row to find those of the period, a floor of
+    2.2 s where the index on deployments gives the same 147,647 rows in 0.7 s.
     """
     engine = create_engine(url)
     start = end - timedelta(days=PERIOD_DAYS + 2)
@@ -99,13 +108,16 @@ def measure_floor(url: str, end: datetime, service: str | None) -> float:
         raw = connection.connection.driver_connection
         assert raw is not None
         began = time.perf_counter()
-        scope = repositories = own_paths = ""
+        own_paths = ""
         if service:
             params["service"] = connection.execute(SERVICE_SQL, {"name": service}).scalar_one()
             owned = connection.execute(REPOSITORIES_SQL, params).scalars().all()
             scope = "AND d.service_id = :service"
-            repositories = f"AND p.repository_id IN ({listed(owned)})"
             own_paths = "WHERE service_id = :service"
+        else:
+            scope = f"AND d.service_id IN ({listed(connection.execute(SERVICES_SQL).scalars())})"
+            owned = connection.execute(ALL_REPOSITORIES_SQL).scalars().all()
+        repositories = f"AND p.repository_id IN ({listed(owned)})"
         monorepos = listed(
             connection.execute(text(MONOREPOS_SQL.format(service=own_paths)), params).scalars()
         )
