@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dorameter.flow_model import OpenPullRequestFact, PullRequestFact, ReviewFact
+from dorameter.flow_model import OpenPullRequestFact, PullRequestFact, ReviewFact, micros
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 HOUR = 3600.0
@@ -12,6 +12,11 @@ HOUR = 3600.0
 
 def at(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
+
+
+def at_micros(hours: float) -> int:
+    """A merged pull request's or review's time: epoch microseconds."""
+    return micros(at(hours))
 
 
 def pr(
@@ -33,13 +38,13 @@ def pr(
         number=number,
         title=f"Change {number}",
         author=author,
-        created_at=at(ready),
-        ready_at=at(ready),
-        merged_at=at(merged),
-        first_commit_at=None if first_commit is None else at(first_commit),
-        deployed_at=None if deployed is None else at(deployed),
+        created_at=at_micros(ready),
+        ready_at=at_micros(ready),
+        merged_at=at_micros(merged),
+        first_commit_at=None if first_commit is None else at_micros(first_commit),
+        deployed_at=None if deployed is None else at_micros(deployed),
         deployment_id=deployment_id if deployed is not None else None,
-        reviews=tuple(ReviewFact(reviewer, at(hours)) for reviewer, hours in reviews),
+        reviews=tuple(ReviewFact(reviewer, at_micros(hours)) for reviewer, hours in reviews),
         additions=size,
         deletions=0 if size is not None else None,
     )

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from operator import attrgetter
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from dorameter.flow_model import PullRequestFact
 from dorameter.metrics.stats import quantile
@@ -31,9 +29,11 @@ class Stage(StrEnum):
     DEPLOY = "deploy"
 
 
-@dataclass(frozen=True)
-class PullRequestStages:
-    """One pull request's stage durations in seconds (None: missing) and its lead time."""
+class PullRequestStages(NamedTuple):
+    """One pull request's stage durations in seconds (None: missing) and its lead time.
+
+    A tuple, as its fact: a report builds one per merged pull request (over 50,000).
+    """
 
     pull_request: PullRequestFact
     coding: float | None
@@ -86,19 +86,18 @@ class KnownBots:
         self.is_bot = cache(rules.is_bot)
 
 
-_submitted_at = attrgetter("submitted_at")
-
-
-def first_review_at(pull_request: PullRequestFact, bots: BotCheck) -> datetime | None:
-    """The first review at or after ready by neither the author nor a bot."""
-    ready_at, author, reviews = pull_request.ready_at, pull_request.author, pull_request.reviews
-    for review in sorted(reviews, key=_submitted_at) if len(reviews) > 1 else reviews:
-        if review.submitted_at < ready_at:
+def first_review_at(pull_request: PullRequestFact, bots: BotCheck) -> int | None:
+    """When (epoch microseconds) the first review at or after ready by neither the author nor
+    a bot was given; the earliest such, whatever order the reviews come in."""
+    ready_at, author = pull_request.ready_at, pull_request.author
+    first: int | None = None
+    for reviewer, submitted_at in pull_request.reviews:
+        if submitted_at < ready_at or (first is not None and submitted_at >= first):
             continue
-        if review.reviewer == author or bots.is_bot(review.reviewer):
+        if reviewer == author or bots.is_bot(reviewer):
             continue
-        return review.submitted_at
-    return None
+        first = submitted_at
+    return first
 
 
 def pull_request_stages(pull_request: PullRequestFact, bots: BotCheck) -> PullRequestStages:
@@ -138,7 +137,9 @@ def summarize_stages(stages: Sequence[PullRequestStages]) -> tuple[StageSummary,
     )
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+def _seconds(start: int | None, end: int | None) -> float | None:
+    """Seconds from one epoch-microsecond moment to another: exactly what subtracting the
+    datetimes and taking total_seconds() gives."""
     if start is None or end is None or end < start:
         return None
-    return (end - start).total_seconds()
+    return (end - start) / 1_000_000

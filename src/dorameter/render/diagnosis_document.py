@@ -10,6 +10,7 @@ from dorameter.analysis.diagnosis import Diagnosis
 from dorameter.analysis.stages import PullRequestStages, Stage
 from dorameter.analysis.trunk import OpenPullRequestAge
 from dorameter.analysis.whatif import WhatIf
+from dorameter.flow_model import moment
 from dorameter.metrics.stats import DurationSummary
 
 LISTED_OPEN = 10  # long-lived open PRs listed, oldest first (`long_lived_open` counts all)
@@ -110,7 +111,7 @@ def _pull_request(item: PullRequestStages) -> dict[str, Any]:
         "author": fact.author,
         "url": fact.url,
         "size_lines": fact.size,
-        "merged_at": _time(fact.merged_at),
+        "merged_at": _time(moment(fact.merged_at)),
         "lead_time_seconds": item.lead_seconds,
         "stages_seconds": {stage.value: item.duration(stage) for stage in Stage},
     }

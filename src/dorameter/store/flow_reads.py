@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
@@ -348,7 +347,7 @@ def _reviews(
             .order_by(reviews.c.submitted_at, reviews.c.id)
         )
         for owner, reviewer, submitted_at in driver_rows(connection, query):
-            review = ReviewFact(reviewer, from_micros(submitted_at))
+            review = ReviewFact(reviewer, submitted_at)
             known = found.get(owner)
             if known is None:
                 found[owner] = [review]
@@ -357,8 +356,9 @@ def _reviews(
     return found
 
 
-def _first_commits(connection: Connection, owners: list[str]) -> dict[str, datetime]:
-    starts: dict[str, datetime] = {}
+def _first_commits(connection: Connection, owners: list[str]) -> dict[str, int]:
+    """The earliest commit author time of each pull request, in epoch microseconds."""
+    starts: dict[str, int] = {}
     for chunk in batched(sorted(set(owners)), 500):
         query = (
             select(
@@ -367,7 +367,7 @@ def _first_commits(connection: Connection, owners: list[str]) -> dict[str, datet
             .where(pull_request_commits.c.pull_request.in_(chunk))
             .group_by(pull_request_commits.c.pull_request)
         )
-        starts.update({owner: first for owner, first in connection.execute(query)})
+        starts.update({owner: first for owner, first in driver_rows(connection, query)})
     return starts
 
 
@@ -402,7 +402,7 @@ class _Facts:
         self,
         shipped_by: dict[tuple[int, int], tuple[int, int]],
         found_reviews: dict[int, list[ReviewFact]],
-        starts: dict[str, datetime],
+        starts: dict[str, int],
     ) -> None:
         self.shipped_by = shipped_by
         self.found_reviews = found_reviews
@@ -411,20 +411,17 @@ class _Facts:
 
     def fact(self, row: _PullRequestRow, service: str, service_id: int) -> PullRequestFact:
         deployment = self.shipped_by.get((row.id, service_id))
-        created_at = from_micros(row.created_at)
         return PullRequestFact(
             external_id=row.external_id,
             service=service,
             number=row.number,
             title=row.title,
             author=row.author,
-            created_at=created_at,
-            ready_at=from_micros(row.ready_at) if row.ready_at else created_at,
-            merged_at=from_micros(row.merged_at),
-            first_commit_at=from_micros(row.first_commit_at)
-            if row.first_commit_at
-            else self.starts.get(row.external_id),
-            deployed_at=from_micros(deployment[1]) if deployment else None,
+            created_at=row.created_at,
+            ready_at=row.ready_at or row.created_at,
+            merged_at=row.merged_at,
+            first_commit_at=row.first_commit_at or self.starts.get(row.external_id),
+            deployed_at=deployment[1] if deployment else None,
             deployment_id=deployment[0] if deployment else None,
             reviews=tuple(self.found_reviews.get(row.id, ())),
             additions=row.additions,
@@ -442,8 +439,9 @@ class _Facts:
 
 
 def _open_fact(
-    row: _OpenPullRequestRow, service: str, starts: dict[str, datetime]
+    row: _OpenPullRequestRow, service: str, starts: dict[str, int]
 ) -> OpenPullRequestFact:
+    start = row.first_commit_at if row.first_commit_at is not None else starts.get(row.external_id)
     return OpenPullRequestFact(
         external_id=row.external_id,
         service=service,
@@ -451,9 +449,7 @@ def _open_fact(
         title=row.title,
         author=row.author,
         created_at=from_micros(row.created_at),
-        first_commit_at=from_micros(row.first_commit_at)
-        if row.first_commit_at is not None
-        else starts.get(row.external_id),
+        first_commit_at=from_micros(start) if start is not None else None,
         draft=bool(row.draft),
         url=row.url,
     )

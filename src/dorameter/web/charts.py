@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from dorameter.flow_model import moment
 from dorameter.metrics.bands import DAY, Band, BandMetric, classify, next_band_target
 from dorameter.metrics.trends import TrendPoint
 from dorameter.report import ServiceReport
@@ -276,7 +277,7 @@ def stage_chart(diagnosis: Any) -> dict[str, Any] | None:
         return None
     weeks: dict[str, dict[str, list[float]]] = {}
     for item in per_pr:
-        merged = item.pull_request.merged_at
+        merged = moment(item.pull_request.merged_at)
         week = (merged.date() - timedelta(days=merged.weekday())).isoformat()
         for stage in STAGE_COLOURS:
             value = getattr(item, stage)
