@@ -182,7 +182,8 @@ def peak_resident_mib() -> float:
 def run_child(kind: str, url: str, end: datetime, service: str | None) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", kind, "--db", url, "--end", end.isoformat()]
     command += ["--service", service or "-"]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # stderr passes through, so a failing measurement shows its traceback.
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class DeploymentStatus(StrEnum):
@@ -299,9 +300,12 @@ class DeploymentFact:
     fixes_incident_id: int | None = None  # named as the fix of this incident
 
 
-@dataclass(frozen=True)
-class ChangeFact:
-    """A commit shipped by a deployment (merge commits included, flagged)."""
+class ChangeFact(NamedTuple):
+    """A commit shipped by a deployment (merge commits included, flagged).
+
+    A named tuple, not a frozen dataclass: a large organisation's report builds 150,000 of
+    these, and a frozen dataclass's field-by-field __init__ costs three times as much.
+    """
 
     deployment_id: int
     sha: str

@@ -79,8 +79,7 @@ def _remapped_changes(
     for change in changes:
         reverted = change.reverted_deployment_id
         if same and (change.deployment_id in same or reverted in same):
-            change = replace(  # noqa: PLW2901 (the copy's change, as the release's)
-                change,
+            change = change._replace(  # noqa: PLW2901 (the copy's change, as the release's)
                 deployment_id=same.get(change.deployment_id, change.deployment_id),
                 reverted_deployment_id=same.get(reverted, reverted) if reverted else None,
             )
