@@ -303,18 +303,18 @@ class DeploymentFact:
 class ChangeFact(NamedTuple):
     """A commit shipped by a deployment (merge commits included, flagged).
 
-    A named tuple, not a frozen dataclass: a large organisation's report builds 150,000 of
-    these, and a frozen dataclass's field-by-field __init__ costs three times as much.
+    A named tuple with times in epoch microseconds, not a frozen dataclass with datetimes: a
+    large organisation's report builds 150,000 of these, and lead time needs only differences.
     """
 
     deployment_id: int
     sha: str
-    author_time: datetime
+    author_time: int  # epoch microseconds
     subject: str
     is_merge: bool
     reverted_deployment_id: int | None = None  # the deployment that shipped the commit this reverts
     before_tracking: bool = False  # older than the backfill horizon before the first deployment
-    pr_start_time: datetime | None = None  # earliest commit author time of the PR it merges
+    pr_start_time: int | None = None  # the PR's earliest commit author time (epoch micros)
 
 
 @dataclass(frozen=True)

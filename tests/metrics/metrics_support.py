@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from dorameter.flow_model import micros
 from dorameter.model import ChangeFact, DeploymentFact, IncidentFact, Period
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
@@ -63,12 +64,12 @@ def change(
     return ChangeFact(
         deployment_id=deployment_id,
         sha=f"c{deployment_id}-{hours}-{subject}",
-        author_time=at(hours),
+        author_time=micros(at(hours)),
         subject=subject,
         is_merge=is_merge,
         reverted_deployment_id=reverts,
         before_tracking=before_tracking,
-        pr_start_time=None if pr_start_hours is None else at(pr_start_hours),
+        pr_start_time=None if pr_start_hours is None else micros(at(pr_start_hours)),
     )
 
 

@@ -21,8 +21,14 @@ from dorameter.model import (
     Period,
 )
 from dorameter.store import Store
-from dorameter.store.schema import deployments, incidents
+from dorameter.store.schema import deployments, incidents, to_micros
 from tests.store.store_support import at, commit, deployment, feed, linear, sha
+
+
+def micros_at(hours: float) -> int:
+    """A change's author time as facts carry it: epoch microseconds."""
+    return to_micros(at(hours))
+
 
 WINDOW = timedelta(hours=24)
 PRODUCTION = ["production"]
@@ -112,12 +118,16 @@ def test_load_delivery_returns_the_hand_computed_facts(store: Store) -> None:
         fact("shop-4", UNKNOWN, 8),
     )
     assert set(data.changes) == {
-        ChangeFact(d1, sha("z"), at(-40 * DAY), "Initial commit", False, before_tracking=True),
-        ChangeFact(d1, sha("a"), at(0), "Add parser", False),
-        ChangeFact(d1, sha("b"), at(1), "Add bug", False),
-        ChangeFact(d2, sha("c"), at(3), 'Revert "Add bug"', False, reverted_deployment_id=d1),
-        ChangeFact(d2, sha("f"), at(3.5), "Feature", False),
-        ChangeFact(d2, sha("m"), at(4), "Merge branch 'feature'", True),
+        ChangeFact(
+            d1, sha("z"), micros_at(-40 * DAY), "Initial commit", False, before_tracking=True
+        ),
+        ChangeFact(d1, sha("a"), micros_at(0), "Add parser", False),
+        ChangeFact(d1, sha("b"), micros_at(1), "Add bug", False),
+        ChangeFact(
+            d2, sha("c"), micros_at(3), 'Revert "Add bug"', False, reverted_deployment_id=d1
+        ),
+        ChangeFact(d2, sha("f"), micros_at(3.5), "Feature", False),
+        ChangeFact(d2, sha("m"), micros_at(4), "Merge branch 'feature'", True),
     }
     assert len(data.changes) == 6
     assert d3 not in {change.deployment_id for change in data.changes}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from dorameter.metrics.bands import Band, BandMetric, classify
 from dorameter.metrics.stats import DurationSummary, summarize_durations
 from dorameter.model import ChangeFact, DeploymentFact, Period
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,23 @@ class Skip(StrEnum):
 
 def lead_time_sample(change: ChangeFact, deployment: DeploymentFact) -> float | Skip:
     """Lead time of one change in seconds, or why it is not a sample (checked in that order)."""
+    return _sample(change, _micros(deployment.finished_at))
+
+
+def _sample(change: ChangeFact, finished_at: int) -> float | Skip:
+    """lead_time_sample with the deployment's finish in epoch microseconds, as changes carry
+    times: the seconds are exactly those of subtracting the datetimes."""
     if change.is_merge:
         return Skip.MERGE
     if change.before_tracking:
         return Skip.BEFORE_TRACKING
     start = change.pr_start_time or change.author_time
-    seconds = (deployment.finished_at - start).total_seconds()
+    seconds = (finished_at - start) / 1_000_000
     return Skip.NEGATIVE if seconds < 0 else seconds
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -56,15 +69,20 @@ def lead_time_samples(
     changes: Iterable[ChangeFact], deployments: Mapping[int, DeploymentFact], period: Period
 ) -> LeadTimeSamples:
     """Lead time of each change whose deployment finished in the period (zero is a sample)."""
-    inside = {key: item for key, item in deployments.items() if period.contains(item.finished_at)}
+    # Each finish converted once, not once per change it shipped.
+    inside = {
+        key: _micros(item.finished_at)
+        for key, item in deployments.items()
+        if period.contains(item.finished_at)
+    }
     by_deployment: dict[int, list[float]] = {}
     skipped = dict.fromkeys(Skip, 0)
     from_pr_start = 0
     for change in changes:
-        deployment = inside.get(change.deployment_id)
-        if deployment is None:
+        finished_at = inside.get(change.deployment_id)
+        if finished_at is None:
             continue
-        sample = lead_time_sample(change, deployment)
+        sample = _sample(change, finished_at)
         if isinstance(sample, Skip):
             skipped[sample] += 1
             continue

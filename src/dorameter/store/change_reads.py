@@ -9,7 +9,6 @@ lead time starts at the pull request's earliest commit (metrics.md, change lead 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -21,7 +20,6 @@ from dorameter.store.rows import driver_rows
 from dorameter.store.schema import (
     commits,
     deployments,
-    from_micros,
     pull_request_commits,
     pull_requests,
     repositories,
@@ -57,13 +55,13 @@ def load_changes(
         if is_merge or pull_request is None:
             pr_start = None  # a merge is not a change; without a pull request, no PR start
         elif start is not None:
-            pr_start = from_micros(start)
+            pr_start = start
         else:
             pr_start = starts.get(pull_request)
         change = ChangeFact(
             deployment_id,
             sha,
-            from_micros(author_time),
+            author_time,
             subject,
             is_merge,
             reverted.get((service_id, repository_id, reverts)) if reverts else None,
@@ -176,12 +174,13 @@ def _reverted_deployments(
     return found
 
 
-def _missing_starts(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> dict[str, datetime]:
-    """The earliest commit of pull requests that did not record their first commit time."""
+def _missing_starts(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> dict[str, int]:
+    """The earliest commit (epoch microseconds) of pull requests that did not record their
+    first commit time."""
     owners = sorted(
         {row[_PULL_REQUEST] for row in rows if row[_PULL_REQUEST] and row[_START] is None}
     )
-    starts: dict[str, datetime] = {}
+    starts: dict[str, int] = {}
     for chunk in batched(owners, 500):
         query = (
             select(
@@ -190,7 +189,7 @@ def _missing_starts(connection: Connection, rows: Iterable[tuple[Any, ...]]) -> 
             .where(pull_request_commits.c.pull_request.in_(chunk))
             .group_by(pull_request_commits.c.pull_request)
         )
-        starts.update({owner: first for owner, first in connection.execute(query)})
+        starts.update({owner: first for owner, first in driver_rows(connection, query)})
     return starts
 
 
