@@ -85,8 +85,11 @@ def build_report(
     `balance`, the previous period of the same length is computed too, and each diagnosis says
     when throughput improved while stability got worse.
     """
-    environments = settings.tiers.named(Tier.PRODUCTION, store.environment_names())
     names = _team_services(store, team) if team else list(services or store.service_names())
+    # Only the named services' environments: other services' never change these figures, and
+    # finding every environment of a large store costs more than a one-service report's rest.
+    scoped = names if team or services else None
+    environments = settings.tiers.named(Tier.PRODUCTION, store.environment_names(scoped))
     reports = _service_reports(store, settings, period, names, environments, team)
     if balance:
         previous = Period(period.since - (period.until - period.since), period.since)

@@ -178,6 +178,24 @@ def test_an_unknown_service_has_no_facts(store: Store) -> None:
     assert data == DeliveryData("nope", (), (), ())
 
 
+def test_environment_names_of_every_service_or_of_the_named_ones(store: Store) -> None:
+    feed(
+        store,
+        linear("a", "b"),
+        [
+            deployment("shop-prod", "a", 1),
+            deployment("shop-eu", "a", 2, environment="prod-eu"),
+            deployment("cart-stage", "b", 3, environment="staging", service="cart"),
+            deployment("cart-prod", "b", 4, service="cart"),
+        ],
+    )
+
+    assert store.environment_names() == ["prod-eu", "production", "staging"]
+    assert store.environment_names(["cart"]) == ["production", "staging"]
+    assert store.environment_names(["shop", "cart"]) == ["prod-eu", "production", "staging"]
+    assert store.environment_names(["nope"]) == []
+
+
 def test_load_delivery_reaches_back_a_window_and_forward_to_rollbacks(store: Store) -> None:
     # The period is day 10; reach is [day 8, day 12) plus later rollbacks and their bases.
     found = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,6 +59,26 @@ _ENVIRONMENTS = text(
 )
 
 
+# The same for some services only: seeded from their ids, one seek per environment of each.
+_SERVICE_ENVIRONMENTS = text(
+    """
+    WITH RECURSIVE found(service_id, environment) AS (
+        SELECT s.id, CAST((
+            SELECT min(d.environment) FROM deployments d WHERE d.service_id = s.id
+        ) AS TEXT)
+        FROM services s WHERE s.name IN :names
+        UNION ALL
+        SELECT found.service_id, CAST((
+            SELECT min(d.environment) FROM deployments d
+            WHERE d.service_id = found.service_id AND d.environment > found.environment
+        ) AS TEXT)
+        FROM found WHERE found.environment IS NOT NULL
+    )
+    SELECT DISTINCT environment FROM found WHERE environment IS NOT NULL ORDER BY environment
+    """
+).bindparams(bindparam("names", expanding=True))
+
+
 class ReadQueries:
     """Mixin for Store: read model facts for reports."""
 
@@ -71,10 +91,15 @@ class ReadQueries:
                 connection.execute(select(services.c.name).order_by(services.c.name)).scalars()
             )
 
-    def environment_names(self) -> list[str]:
-        """Every environment any deployment went to."""
+    def environment_names(self, services: Sequence[str] | None = None) -> list[str]:
+        """Every environment any deployment went to, or any deployment of the named services."""
         with self.engine.connect() as connection:
-            return list(connection.execute(_ENVIRONMENTS).scalars())
+            if services is None:
+                return list(connection.execute(_ENVIRONMENTS).scalars())
+            found: set[str] = set()
+            for chunk in batched(list(services), 500):
+                found.update(connection.execute(_SERVICE_ENVIRONMENTS, {"names": chunk}).scalars())
+            return sorted(found)
 
     def count_rows(self) -> dict[str, int]:
         """Row counts of the main tables, for summaries."""
