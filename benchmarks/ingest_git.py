@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy
-from sqlalchemy import create_engine, delete, func, inspect, select, text, update
+from sqlalchemy import MetaData, create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
 import dorameter
@@ -140,9 +140,11 @@ class Stores:
             return
         engine = create_store_engine(self.url)
         try:
-            metadata.drop_all(engine)
-            with engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            # The tables as they are, not as this code defines them: a store left by an older
+            # schema may have other foreign keys, and they decide the order of the drops.
+            found = MetaData()
+            found.reflect(engine)
+            found.drop_all(engine)
         finally:
             engine.dispose()
 

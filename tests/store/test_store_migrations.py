@@ -9,11 +9,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from dorameter.model import Commit
 from dorameter.store import database, open_store
 from dorameter.store.schema import metadata
+from tests.store.store_support import deployment, feed, linear
 
 
 def alembic_config() -> Config:
@@ -71,3 +72,32 @@ def test_service_teams_round_trip(store_url: str) -> None:
         assert store.service_teams() == {"api": "payments", "web": None}
     finally:
         store.close()
+
+
+def test_shipped_loses_its_foreign_keys_and_keeps_its_rows(store_url: str) -> None:
+    store = open_store(store_url)
+    feed(store, linear("a", "b"), [deployment("d1", "b", 1)])
+    store.close()
+    engine = database.create_store_engine(store_url)
+    config = alembic_config()
+
+    def shipped_now() -> tuple[set[str], list[tuple[object, ...]]]:
+        referred = {key["referred_table"] for key in inspect(engine).get_foreign_keys("shipped")}
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT * FROM shipped ORDER BY commit_id")).all()
+        return referred, [tuple(row) for row in rows]
+
+    _, stored = shipped_now()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    before = shipped_now()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    after = shipped_now()
+    engine.dispose()
+
+    assert len(stored) == 2  # both commits shipped by the one deployment
+    assert before == ({"deployments", "commits"}, stored)
+    assert after == (set(), stored)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from dorameter.errors import StoreError
 
 DATABASE_URL_ENV = "DORAMETER_DATABASE_URL"
-SCHEMA_REVISION = "0007"  # the newest migration in store/migrations/versions
+SCHEMA_REVISION = "0008"  # the newest migration in store/migrations/versions
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_246_512  # advisory lock id: one migrator at a time on a shared server
 

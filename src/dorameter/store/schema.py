@@ -147,11 +147,14 @@ Index(
 # 0007: the repositories each service deployed from, by skip scan (flow_reads.py).
 Index("ix_deployments_service_repository", deployments.c.service_id, deployments.c.repository_id)
 
+# Which commits each deployment shipped: attribution's output, written only by attribution from
+# ids it read in the same transaction. No foreign keys (migration 0008): their per-row checks
+# were most of the time of inserting a large history's rows on PostgreSQL, and never fired.
 shipped = Table(
     "shipped",
     metadata,
-    Column("deployment_id", BigInteger, ForeignKey("deployments.id"), primary_key=True),
-    Column("commit_id", BigInteger, ForeignKey("commits.id"), primary_key=True),
+    Column("deployment_id", BigInteger, primary_key=True),  # deployments.id
+    Column("commit_id", BigInteger, primary_key=True),  # commits.id
     Column("before_tracking", Boolean, nullable=False),
 )
 Index("ix_shipped_commit", shipped.c.commit_id)
