@@ -29,10 +29,32 @@ from dorameter.store.writes import batched
 _LOOKBACK = timedelta(days=1)
 # An incident may name a commit by an abbreviated sha this long or longer (git's default).
 _SHORTEST_NAMED_SHA = 7
+
+
 # SELECT DISTINCT environment FROM deployments, as a skip scan of the (service, environment,
 # finish) index: one seek per service and per environment of each, instead of reading every
 # deployment (the whole table: most of the time of a one-service report on a large store).
-# The casts keep both terms of each recursion the same type, as PostgreSQL requires.
+# `found` walks each seeded service's environments; the seed is every service id that has a
+# deployment (itself a skip scan), or the ids of the named services. The casts keep both terms
+# of each recursion the same type, as PostgreSQL requires.
+def _environments_walk(seed_id: str, seed: str) -> str:
+    return f"""
+    found(service_id, environment) AS (
+        SELECT {seed_id}, CAST((
+            SELECT min(d.environment) FROM deployments d WHERE d.service_id = {seed_id}
+        ) AS TEXT)
+        FROM {seed}
+        UNION ALL
+        SELECT found.service_id, CAST((
+            SELECT min(d.environment) FROM deployments d
+            WHERE d.service_id = found.service_id AND d.environment > found.environment
+        ) AS TEXT)
+        FROM found WHERE found.environment IS NOT NULL
+    )
+    SELECT DISTINCT environment FROM found WHERE environment IS NOT NULL ORDER BY environment
+    """
+
+
 _ENVIRONMENTS = text(
     """
     WITH RECURSIVE
@@ -41,41 +63,11 @@ _ENVIRONMENTS = text(
         UNION ALL
         SELECT (SELECT min(d.service_id) FROM deployments d WHERE d.service_id > ids.service_id)
         FROM ids WHERE ids.service_id IS NOT NULL
-    ),
-    found(service_id, environment) AS (
-        SELECT ids.service_id, CAST((
-            SELECT min(d.environment) FROM deployments d WHERE d.service_id = ids.service_id
-        ) AS TEXT)
-        FROM ids WHERE ids.service_id IS NOT NULL
-        UNION ALL
-        SELECT found.service_id, CAST((
-            SELECT min(d.environment) FROM deployments d
-            WHERE d.service_id = found.service_id AND d.environment > found.environment
-        ) AS TEXT)
-        FROM found WHERE found.environment IS NOT NULL
-    )
-    SELECT DISTINCT environment FROM found WHERE environment IS NOT NULL ORDER BY environment
-    """
+    ),"""
+    + _environments_walk("ids.service_id", "ids WHERE ids.service_id IS NOT NULL")
 )
-
-
-# The same for some services only: seeded from their ids, one seek per environment of each.
 _SERVICE_ENVIRONMENTS = text(
-    """
-    WITH RECURSIVE found(service_id, environment) AS (
-        SELECT s.id, CAST((
-            SELECT min(d.environment) FROM deployments d WHERE d.service_id = s.id
-        ) AS TEXT)
-        FROM services s WHERE s.name IN :names
-        UNION ALL
-        SELECT found.service_id, CAST((
-            SELECT min(d.environment) FROM deployments d
-            WHERE d.service_id = found.service_id AND d.environment > found.environment
-        ) AS TEXT)
-        FROM found WHERE found.environment IS NOT NULL
-    )
-    SELECT DISTINCT environment FROM found WHERE environment IS NOT NULL ORDER BY environment
-    """
+    "WITH RECURSIVE" + _environments_walk("s.id", "services s WHERE s.name IN :names")
 ).bindparams(bindparam("names", expanding=True))
 
 
