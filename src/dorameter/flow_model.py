@@ -10,12 +10,11 @@ patterns, so the same facts serve any settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 from dorameter.model import PipelineRun
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from dorameter.timestamps import micros
 
 
 class ReviewFact(NamedTuple):
@@ -27,7 +26,7 @@ class ReviewFact(NamedTuple):
 
 class PullRequestFact(NamedTuple):
     """A merged pull request with the moments its flow stages start and end, in epoch
-    microseconds (`moment` turns one into a datetime for display).
+    microseconds (`timestamps.moment` turns one into a datetime for display).
 
     `ready_at` is when it was opened ready for review, or left draft; `deployed_at` is the finish
     of the first successful production deployment of the service that shipped its merge commit
@@ -96,16 +95,6 @@ class CiRun(NamedTuple):
             micros(run.started_at) if run.started_at else None,
             micros(run.finished_at) if run.finished_at else None,
         )
-
-
-def micros(when: datetime) -> int:
-    """Epoch microseconds of an aware datetime, as flow facts carry times."""
-    return (when - _EPOCH) // timedelta(microseconds=1)
-
-
-def moment(epoch_micros: int) -> datetime:
-    """The aware UTC datetime of a flow fact's epoch microseconds."""
-    return _EPOCH + timedelta(microseconds=epoch_micros)
 
 
 @dataclass(frozen=True)

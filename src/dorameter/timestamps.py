@@ -22,6 +22,17 @@ _EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+def micros(when: datetime) -> int:
+    """Epoch microseconds of an aware datetime: how facts read in bulk carry their times
+    (pull requests, reviews, CI runs, changes), where only differences and order count."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def moment(epoch_micros: int) -> datetime:
+    """The aware UTC datetime of epoch microseconds (exact, unlike a float timestamp)."""
+    return _EPOCH + timedelta(microseconds=epoch_micros)
+
+
 def parse_duration(text: str) -> timedelta:
     """'90d', '24h', '30m', '2w', '45s' -> timedelta."""
     match = _DURATION.match(text)

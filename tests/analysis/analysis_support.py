@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dorameter.flow_model import OpenPullRequestFact, PullRequestFact, ReviewFact, micros
+from dorameter.flow_model import OpenPullRequestFact, PullRequestFact, ReviewFact
+from dorameter.timestamps import micros
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 HOUR = 3600.0

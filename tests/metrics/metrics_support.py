@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dorameter.flow_model import micros
 from dorameter.model import ChangeFact, DeploymentFact, IncidentFact, Period
+from dorameter.timestamps import micros
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
 HOUR = 3600.0

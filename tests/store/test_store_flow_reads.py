@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dorameter.flow_model import moment
 from dorameter.model import (
     Period,
     PipelineOutcome,
@@ -14,6 +13,7 @@ from dorameter.model import (
     ReviewState,
 )
 from dorameter.store import Store
+from dorameter.timestamps import moment
 from tests.store.store_support import REPOSITORY, T0, at, commit, deployment, feed, sha
 from tests.store.test_store_flow import PERIOD, pull_request
 

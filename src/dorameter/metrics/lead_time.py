@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from dorameter.metrics.bands import Band, BandMetric, classify
 from dorameter.metrics.stats import DurationSummary, summarize_durations
 from dorameter.model import ChangeFact, DeploymentFact, Period
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from dorameter.timestamps import micros
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class Skip(StrEnum):
 
 def lead_time_sample(change: ChangeFact, deployment: DeploymentFact) -> float | Skip:
     """Lead time of one change in seconds, or why it is not a sample (checked in that order)."""
-    return _sample(change, _micros(deployment.finished_at))
+    return _sample(change, micros(deployment.finished_at))
 
 
 def _sample(change: ChangeFact, finished_at: int) -> float | Skip:
@@ -49,10 +47,6 @@ def _sample(change: ChangeFact, finished_at: int) -> float | Skip:
     start = change.pr_start_time or change.author_time
     seconds = (finished_at - start) / 1_000_000
     return Skip.NEGATIVE if seconds < 0 else seconds
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ def lead_time_samples(
     """Lead time of each change whose deployment finished in the period (zero is a sample)."""
     # Each finish converted once, not once per change it shipped.
     inside = {
-        key: _micros(item.finished_at)
+        key: micros(item.finished_at)
         for key, item in deployments.items()
         if period.contains(item.finished_at)
     }

@@ -10,8 +10,8 @@ from dorameter.analysis.diagnosis import Diagnosis
 from dorameter.analysis.stages import PullRequestStages, Stage
 from dorameter.analysis.trunk import OpenPullRequestAge
 from dorameter.analysis.whatif import WhatIf
-from dorameter.flow_model import moment
 from dorameter.metrics.stats import DurationSummary
+from dorameter.timestamps import moment
 
 LISTED_OPEN = 10  # long-lived open PRs listed, oldest first (`long_lived_open` counts all)
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from dorameter.flow_model import moment
 from dorameter.metrics.bands import DAY, Band, BandMetric, classify, next_band_target
 from dorameter.metrics.trends import TrendPoint
 from dorameter.report import ServiceReport
+from dorameter.timestamps import moment
 
 BAND_COLOURS = {
     Band.ELITE: "rgba(46, 160, 67, 0.12)",
