@@ -8,8 +8,8 @@ same run on the same data:
   cannot read history faster than git prints it;
 - cold ingest: ingest_git into a fresh, empty store (a new one per run, schema already
   created), in-process; then as many instrumented runs, timers around the parts ingest_git
-  calls, split the fastest into phases (reading commits, inserting them, tags, deployments,
-  attribution);
+  calls, split the fastest into phases (reading and inserting commits, which overlap: a
+  thread parses git's output while the main one inserts; tags, deployments, attribution);
 - incremental ingest with nothing new: ingest_git again on the filled store, in-process, and
   the `dorameter ingest git` command as a user runs it (a new process: Python start-up and
   imports count), with Python's bytecode caches (an untimed first run writes them, to a
@@ -219,20 +219,22 @@ class Phases:
     total: float = 0.0
 
     def rows(self) -> list[tuple[str, float]]:
-        read = self.seconds["read"]
         parts = [
-            ("read commits: git log + parse (concurrent)", read),
-            ("insert commits", self.seconds["insert"] - read),
+            ("read and insert commits (git log, parse and insert overlap)", self.seconds["insert"]),
             ("read tags", self.seconds["tags"]),
             ("store deployments", self.seconds["deployments"]),
             ("attribution (attribute_pending)", self.seconds["attribute"]),
         ]
         if self.seconds["lines"]:
-            parts.insert(2, ("line counts (git diff-tree)", self.seconds["lines"]))
+            parts.insert(1, ("line counts (git diff-tree)", self.seconds["lines"]))
         named = sum(seconds for _, seconds in parts)
         parts.append(("the rest (cursor, ref tips, store checks)", self.total - named))
+        # Parts of the first row, not added up: the reading thread runs beside the inserts.
+        parts.insert(
+            1, ("(part of it) the reading thread in git log + parse", self.seconds["read"])
+        )
         if self.seconds["short reverts"]:
-            label = "(part of the insert) resolving abbreviated revert shas"
+            label = "(part of it) resolving abbreviated revert shas"
             parts.insert(2, (label, self.seconds["short reverts"]))
         return parts
 

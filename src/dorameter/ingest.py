@@ -28,6 +28,7 @@ from dorameter.model import (
     Review,
 )
 from dorameter.monorepo import PathPrefixes
+from dorameter.read_ahead import read_ahead
 from dorameter.sources import git
 from dorameter.store import Store, UpsertCounts
 
@@ -86,9 +87,8 @@ def _ingest_git_locked(
     cursor = store.read_cursor("git", name) or {}
     tips = git.ref_tips(repo)  # before reading: whatever lands meanwhile is read again next time
     seen = _still_present(repo, cursor.get("tips", []), tips)
-    added = store.insert_commits(
-        repository_id, git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
-    )
+    commits = git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
+    added = store.insert_commits(repository_id, read_ahead(commits))
     counted = _read_line_counts(store, repo, repository_id) if options.line_counts else 0
     touching = _declare_services(store, repo, name, repository_id, targets, added)
     read = read_deployments(repo, name, targets, options.environment, cursor, touching)

@@ -15,6 +15,7 @@ from dorameter.model import DeploymentStatus, Incident
 from dorameter.store import Store, UpsertCounts
 from dorameter.store.reverts import _sha_bytewise
 from dorameter.store.schema import commits, deployments, incidents
+from dorameter.store.writes import BATCH
 from tests.store.store_support import (
     HORIZON,
     REPOSITORY,
@@ -47,6 +48,25 @@ def test_inserting_the_same_commits_twice_adds_nothing(store: Store) -> None:
     # An overlapping batch adds only what is new.
     assert store.insert_commits(repository_id, [*history[3:], commit("f", "e")]) == 1
     assert store.count_rows()["commits"] == 6
+
+
+def test_a_batch_holding_a_known_commit_stores_the_rest_and_keeps_earlier_batches(
+    store: Store,
+) -> None:
+    # PostgreSQL copies each batch straight into the table and, when a row exists already,
+    # rolls that batch back to its savepoint and stores it the staging way: the batch before,
+    # in the same transaction, must stay, and nothing may be stored twice.
+    repository_id = store.ensure_repository(REPOSITORY)
+    history = linear(*(f"c{index}" for index in range(BATCH + 10)))
+    known = history[BATCH + 4 : BATCH + 6]
+    assert store.insert_commits(repository_id, known) == 2
+
+    assert store.insert_commits(repository_id, history) == BATCH + 8
+    with store.engine.connect() as connection:
+        stored = list(connection.execute(select(commits.c.sha).order_by(commits.c.id)).scalars())
+    assert sorted(stored) == sorted(item.sha for item in history)
+    # The new commits keep the history's order; the two known ones came first.
+    assert stored[2:] == [item.sha for item in history if item not in known]
 
 
 def test_the_same_commit_in_two_repositories_is_stored_twice(store: Store) -> None:

@@ -19,11 +19,46 @@ def insert_ignoring_duplicates(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     conflict: Sequence[str],
+    *,
+    mostly_new: bool = False,
 ) -> int:
-    """Insert rows, skipping those whose `conflict` columns exist already; returns inserted."""
+    """Insert rows, skipping those whose `conflict` columns exist already; returns inserted.
+
+    `mostly_new` says duplicates are rare (a git history read past the tips already stored):
+    PostgreSQL then first copies the batch straight into the table, in a savepoint, and only
+    if a row exists already goes the staging way, which costs a copy and a statement more.
+    """
     if connection.dialect.name == "postgresql":
-        return _copy_postgresql(connection, table, columns, rows, conflict)
+        batch = list(rows)
+        if mostly_new and _copied_if_all_new(connection, table, columns, batch):
+            return len(batch)
+        return _copy_postgresql(connection, table, columns, batch, conflict)
     return _executemany_sqlite(connection, table, columns, rows, conflict)
+
+
+def insert_new(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows that cannot exist yet: the caller deleted them, under a lock, just before.
+
+    Without the conflict check PostgreSQL copies straight into the table, skipping the staging
+    table and the INSERT ... SELECT that `insert_ignoring_duplicates` needs; a duplicate after
+    all fails the statement (IntegrityError) instead of passing unnoticed.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+    finally:
+        cursor.close()
 
 
 def _executemany_sqlite(
@@ -47,6 +82,20 @@ def _executemany_sqlite(
     finally:
         cursor.close()
     return int(raw.total_changes - before)
+
+
+def _copied_if_all_new(
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> bool:
+    """Copy the rows straight into the table; False (and nothing stored) if one exists."""
+    from psycopg.errors import UniqueViolation  # noqa: PLC0415 - only PostgreSQL stores
+
+    try:
+        with connection.begin_nested():
+            insert_new(connection, table, columns, rows)
+    except UniqueViolation:
+        return False
+    return True
 
 
 def _copy_postgresql(

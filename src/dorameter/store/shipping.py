@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dorameter.attribution import Attribution, ChainDeployment, CommitGraph, attribute_chain
 from dorameter.monorepo import PathPrefixes
-from dorameter.store.bulk import insert_ignoring_duplicates
+from dorameter.store.bulk import insert_new
 from dorameter.store.rows import driver_rows
 from dorameter.store.schema import commits, deployments, shipped, to_micros
 from dorameter.store.writes import batched
@@ -297,13 +297,7 @@ def _write_attributions(
         for result in results
         for sha in result.shipped
     )
-    insert_ignoring_duplicates(
-        connection,
-        "shipped",
-        ("deployment_id", "commit_id", "before_tracking"),
-        rows,
-        ("deployment_id", "commit_id"),
-    )
+    insert_new(connection, "shipped", ("deployment_id", "commit_id", "before_tracking"), rows)
     facts = [
         {
             "deployment": result.deployment_id,

@@ -113,7 +113,12 @@ class WriteQueries:
                 for chunk in chain([first], islice(chunks, _BATCHES_PER_TRANSACTION - 1)):
                     rows = [_commit_row(repository_id, commit) for commit in chunk]
                     added += insert_ignoring_duplicates(
-                        connection, "commits", COMMIT_COLUMNS, rows, ("repository_id", "sha")
+                        connection,
+                        "commits",
+                        COMMIT_COLUMNS,
+                        rows,
+                        ("repository_id", "sha"),
+                        mostly_new=True,
                     )
                     short.update(
                         (commit.sha, commit.reverts)
