@@ -166,3 +166,54 @@ def test_a_rebased_commit_is_matched_by_author_time_and_subject(store: Store) ->
     # "a" (1 h) the median is 7.5 h.
     assert figures["median"] == pytest.approx(7.5 * HOUR)
     assert figures["from_pr_start"] == 1
+
+
+def test_a_rebased_copy_in_a_pull_request_of_another_repository_is_not_its_pull_request(
+    store: Store,
+) -> None:
+    # A fork's pull request holds a commit of the same author time and subject: it did not
+    # deliver this repository's commit, so lead time starts at the commit itself.
+    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
+    feed(
+        store,
+        [commit("a", hours=-30), rebased],
+        [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
+    )
+    store.ensure_repository("fork/shop")
+    fork_pr = pull_request(
+        9, "other", repository="fork/shop", external_id="test:fork/shop#9", first_commit_at=at(-12)
+    )
+    store.upsert_pull_requests([fork_pr])
+    store.insert_pull_request_commits(
+        [PullRequestCommit("test:fork/shop#9", sha("p1"), at(-8), "Tune cache")]
+    )
+
+    figures = lead_time(store)
+
+    # "r1" counts 10 h from its own author time (-8 h), "a" 1 h: the median is 5.5 h.
+    assert figures["median"] == pytest.approx(5.5 * HOUR)
+    assert figures["from_pr_start"] == 0
+
+
+def test_a_rebased_copy_without_a_recorded_first_commit_starts_at_its_earliest_commit(
+    store: Store,
+) -> None:
+    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
+    feed(
+        store,
+        [commit("a", hours=-30), rebased],
+        [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
+    )
+    store.upsert_pull_requests([pull_request(8, "other", first_commit_at=None)])
+    store.insert_pull_request_commits(
+        [
+            PullRequestCommit("test:shop#8", sha("p0"), at(-16), "Start cache"),
+            PullRequestCommit("test:shop#8", sha("p1"), at(-8), "Tune cache"),
+        ]
+    )
+
+    figures = lead_time(store)
+
+    # From the PR's earliest commit (-16 h) to 2 h: 18 h; with "a" (1 h) the median is 9.5 h.
+    assert figures["median"] == pytest.approx(9.5 * HOUR)
+    assert figures["from_pr_start"] == 1
