@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dorameter.config import Settings
+from dorameter.errors import GitFailed
 from dorameter.git_deployments import GitIngestOptions
 from dorameter.ingest import ingest_git
+from dorameter.model import Commit
 from dorameter.sources import git as git_source
 from dorameter.store import Store, open_store
 from dorameter.store.schema import commits, deployments, shipped
@@ -109,3 +113,39 @@ def test_a_tip_that_a_force_push_removed_is_checked_and_the_rest_read_once(
     assert after_force_push == [[abandoned]]  # only the tip no ref points at is asked of git
     assert asked == []  # nothing new: every previous tip is a ref tip, so no git cat-file
     assert len(stored) == len(set(stored)) == 4
+
+
+def test_git_failing_mid_history_fails_the_ingest_and_stores_nothing_of_it(
+    repo: GitRepo, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The history is parsed in a thread of its own (read_ahead): git's failure must still
+    # reach the caller, roll back the commits of the unfinished transaction and leave no
+    # cursor, so the next run reads everything again.
+    for number in range(5):
+        repo.commit(f"Change {number}")
+    repo.tag("v1.0.0")
+    real_read = git_source.read_commits
+
+    def failing_read(*args: object, **kwargs: object) -> Iterator[Commit]:
+        commits_read = real_read(*args, **kwargs)  # type: ignore[arg-type]
+        yield next(commits_read)
+        yield next(commits_read)
+        commits_read.close()
+        raise GitFailed("`git log` failed in repo: fatal: bad object")
+
+    threads_before = threading.active_count()
+    store = open_store(store_url)
+    try:
+        monkeypatch.setattr(git_source, "read_commits", failing_read)
+        with pytest.raises(GitFailed, match="bad object"):
+            ingest(store, repo)
+        assert threading.active_count() == threads_before
+        assert store.count_rows()["commits"] == 0
+        assert store.read_cursor("git", "repo") is None
+
+        monkeypatch.setattr(git_source, "read_commits", real_read)
+        ingest(store, repo)
+        assert store.count_rows()["commits"] == 5
+        assert store.read_cursor("git", "repo") is not None  # the name checked above
+    finally:
+        store.close()
