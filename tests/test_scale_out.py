@@ -8,6 +8,7 @@ process writing alone produces: no record lost, none duplicated, attribution don
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from datetime import date
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from dorameter.config import Settings
 from dorameter.demo import DemoOptions, generate_demo
-from dorameter.store import open_store
+from dorameter.store import Store, open_store
 from dorameter.store.schema import (
     commits,
     deployments,
@@ -23,6 +24,7 @@ from dorameter.store.schema import (
     pipeline_runs,
     pull_requests,
     reviews,
+    service_paths,
     shipped,
 )
 from tests.conftest import POSTGRES_URL
@@ -130,3 +132,46 @@ def test_two_servers_on_one_database_store_each_event_once(store_url: str) -> No
         rows = connection.execute(select(deployments.c.external_id)).scalars().all()
     store.close()
     assert sorted(rows) == sorted(document["id"] for document in documents)
+
+
+def test_workers_declaring_the_same_monorepo_service_at_once_store_it_once(
+    store_url: str,
+) -> None:
+    # What the demo race above once hit: each worker read "no prefixes yet", and all of them
+    # inserted. The service row's lock makes the later ones wait and find the first's.
+    if not store_url.startswith("postgresql"):
+        pytest.skip("scale-out is a PostgreSQL deployment")
+    workers = [open_store(store_url) for _ in range(6)]
+    workers[0].ensure_service("search-indexer")
+    workers[0].ensure_repository("mono")
+    start = threading.Barrier(len(workers))
+    changed: list[bool] = []
+    failures: list[BaseException] = []
+
+    def declare(store: Store) -> None:
+        start.wait()
+        try:
+            changed.append(
+                store.set_service_paths("search-indexer", "mono", ["services/search-indexer"])
+            )
+        except BaseException as error:  # any: the assertion below reports it
+            failures.append(error)
+
+    try:
+        for _ in range(5):  # the race needs the reads to overlap: try it a few times
+            for store in workers:
+                store.set_service_paths("search-indexer", "mono", [])  # back to no prefixes
+            changed.clear()
+            threads = [threading.Thread(target=declare, args=(store,)) for store in workers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert failures == []
+            assert sorted(changed) == [False] * (len(workers) - 1) + [True]
+        with workers[0].engine.connect() as connection:
+            stored = connection.execute(select(func.count()).select_from(service_paths))
+            assert stored.scalar_one() == 1
+    finally:
+        for store in workers:
+            store.close()

@@ -38,6 +38,12 @@ class ServicePathQueries:
             service_paths.c.repository_id == repository_id
         )
         with self.engine.begin() as connection:
+            # Workers declaring the same monorepo service at once (scale-out on PostgreSQL):
+            # the service row's lock makes the second wait, then find the first's prefixes,
+            # instead of both inserting them. SQLite runs one writer at a time anyway.
+            connection.execute(
+                select(services.c.id).where(services.c.id == service_id).with_for_update()
+            )
             stored = connection.execute(select(service_paths.c.prefixes).where(key)).scalar()
             if stored == wanted:
                 return False
