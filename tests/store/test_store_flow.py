@@ -147,73 +147,56 @@ def test_a_squash_merge_starts_at_the_pull_requests_first_commit(store: Store) -
     }
 
 
-def test_a_rebased_commit_is_matched_by_author_time_and_subject(store: Store) -> None:
-    # GitHub's rebase merge rewrote p1 into r1 (same author time and subject, new sha).
-    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
-    feed(
-        store,
-        [commit("a", hours=-30), rebased],
-        [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
-    )
-    store.upsert_pull_requests([pull_request(8, "other", first_commit_at=at(-12))])
-    store.insert_pull_request_commits(
-        [PullRequestCommit("test:shop#8", sha("p1"), at(-8), "Tune cache")]
-    )
-
-    figures = lead_time(store)
-
-    # Starts at the PR's recorded first commit (-12 h): 14 h to the deployment at 2 h; with
-    # "a" (1 h) the median is 7.5 h.
-    assert figures["median"] == pytest.approx(7.5 * HOUR)
-    assert figures["from_pr_start"] == 1
+FORK_PR = "test:fork/shop#9"
 
 
-def test_a_rebased_copy_in_a_pull_request_of_another_repository_is_not_its_pull_request(
+@pytest.mark.parametrize(
+    ("owner", "first_commit_at", "copies", "median_hours", "from_pr_start"),
+    [
+        # GitHub's rebase merge rewrote p1 into r1 (same author time and subject, new sha):
+        # r1 starts at the PR's recorded first commit (-12 h), 14 h to its deployment at 2 h;
+        # with "a" (1 h) the median is 7.5 h.
+        ("test:shop#8", at(-12), [("p1", -8, "Tune cache")], 7.5, 1),
+        # No first commit recorded: from the PR's earliest commit (-16 h), 18 h; median 9.5 h.
+        ("test:shop#8", None, [("p0", -16, "Start cache"), ("p1", -8, "Tune cache")], 9.5, 1),
+        # A fork's pull request holds the copy: it did not deliver this repository's commit,
+        # so r1 counts 10 h from its own author time (-8 h); median 5.5 h.
+        (FORK_PR, at(-12), [("p1", -8, "Tune cache")], 5.5, 0),
+    ],
+    ids=["recorded start", "earliest commit", "fork"],
+)
+def test_a_rebased_commit_is_matched_by_author_time_and_subject_in_its_own_repository(
     store: Store,
+    owner: str,
+    first_commit_at: object,
+    copies: list[tuple[str, float, str]],
+    median_hours: float,
+    from_pr_start: int,
 ) -> None:
-    # A fork's pull request holds a commit of the same author time and subject: it did not
-    # deliver this repository's commit, so lead time starts at the commit itself.
-    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
     feed(
         store,
-        [commit("a", hours=-30), rebased],
+        [commit("a", hours=-30), commit("r1", "a", hours=-8, subject="Tune cache")],
         [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
     )
-    store.ensure_repository("fork/shop")
-    fork_pr = pull_request(
-        9, "other", repository="fork/shop", external_id="test:fork/shop#9", first_commit_at=at(-12)
-    )
-    store.upsert_pull_requests([fork_pr])
-    store.insert_pull_request_commits(
-        [PullRequestCommit("test:fork/shop#9", sha("p1"), at(-8), "Tune cache")]
-    )
-
-    figures = lead_time(store)
-
-    # "r1" counts 10 h from its own author time (-8 h), "a" 1 h: the median is 5.5 h.
-    assert figures["median"] == pytest.approx(5.5 * HOUR)
-    assert figures["from_pr_start"] == 0
-
-
-def test_a_rebased_copy_without_a_recorded_first_commit_starts_at_its_earliest_commit(
-    store: Store,
-) -> None:
-    rebased = commit("r1", "a", hours=-8, subject="Tune cache")
-    feed(
-        store,
-        [commit("a", hours=-30), rebased],
-        [deployment("d1", "a", -29), deployment("d2", "r1", 2)],
-    )
-    store.upsert_pull_requests([pull_request(8, "other", first_commit_at=None)])
-    store.insert_pull_request_commits(
+    repository = "fork/shop" if owner == FORK_PR else REPOSITORY
+    store.ensure_repository(repository)
+    number = int(owner.rsplit("#", 1)[1])
+    store.upsert_pull_requests(
         [
-            PullRequestCommit("test:shop#8", sha("p0"), at(-16), "Start cache"),
-            PullRequestCommit("test:shop#8", sha("p1"), at(-8), "Tune cache"),
+            pull_request(
+                number,
+                "other",
+                repository=repository,
+                external_id=owner,
+                first_commit_at=first_commit_at,
+            )
         ]
     )
+    store.insert_pull_request_commits(
+        [PullRequestCommit(owner, sha(name), at(hours), subject) for name, hours, subject in copies]
+    )
 
     figures = lead_time(store)
 
-    # From the PR's earliest commit (-16 h) to 2 h: 18 h; with "a" (1 h) the median is 9.5 h.
-    assert figures["median"] == pytest.approx(9.5 * HOUR)
-    assert figures["from_pr_start"] == 1
+    assert figures["median"] == pytest.approx(median_hours * HOUR)
+    assert figures["from_pr_start"] == from_pr_start

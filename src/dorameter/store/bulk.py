@@ -29,10 +29,11 @@ def insert_ignoring_duplicates(
     if a row exists already goes the staging way, which costs a copy and a statement more.
     """
     if connection.dialect.name == "postgresql":
-        batch = list(rows)
-        if mostly_new and _copied_if_all_new(connection, table, columns, batch):
-            return len(batch)
-        return _copy_postgresql(connection, table, columns, batch, conflict)
+        if mostly_new:
+            rows = list(rows)  # a second pass may be needed
+            if _copied_if_all_new(connection, table, columns, rows):
+                return len(rows)
+        return _copy_postgresql(connection, table, columns, rows, conflict)
     return _executemany_sqlite(connection, table, columns, rows, conflict)
 
 
