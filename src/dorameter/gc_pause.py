@@ -20,7 +20,8 @@ def cycle_collection_paused() -> Iterator[None]:
     being walked (freeze, then unfreeze: both only splice lists and reset the young count).
     Otherwise the first allocation after re-enabling walks them all as one young generation
     (about 0.3 s on the large demo) only to find no garbage; any cycle among them is still
-    found by the next full collection. (Nothing else in dorameter freezes objects.)
+    found by the next full collection. (The unfreeze also returns what the command line froze
+    at start-up, its imported modules, to the oldest generation: harmless.)
     """
     was_enabled = gc.isenabled()
     gc.disable()
