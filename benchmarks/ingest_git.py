@@ -9,7 +9,8 @@ same run on the same data:
 - cold ingest: ingest_git into a fresh, empty store (a new one per run, schema already
   created), in-process; then as many instrumented runs, timers around the parts ingest_git
   calls, split the fastest into phases (reading and inserting commits, which overlap: a
-  thread parses git's output while the main one inserts; tags, deployments, attribution);
+  thread parses git's output while the main one inserts; ref tips and tags, deployments,
+  attribution);
 - incremental ingest with nothing new: ingest_git again on the filled store, in-process, and
   the `dorameter ingest git` command as a user runs it (a new process: Python start-up and
   imports count), with Python's bytecode caches (an untimed first run writes them, to a
@@ -223,14 +224,14 @@ class Phases:
     def rows(self) -> list[tuple[str, float]]:
         parts = [
             ("read and insert commits (git log, parse and insert overlap)", self.seconds["insert"]),
-            ("read tags", self.seconds["tags"]),
+            ("read ref tips and tags (one git for-each-ref)", self.seconds["refs"]),
             ("store deployments", self.seconds["deployments"]),
             ("attribution (attribute_pending)", self.seconds["attribute"]),
         ]
         if self.seconds["lines"]:
             parts.insert(1, ("line counts (git diff-tree)", self.seconds["lines"]))
         named = sum(seconds for _, seconds in parts)
-        parts.append(("the rest (cursor, ref tips, store checks)", self.total - named))
+        parts.append(("the rest (cursor, store checks, changed files)", self.total - named))
         # Parts of the first row, not added up: the reading thread runs beside the inserts.
         parts.insert(
             1, ("(part of it) the reading thread in git log + parse", self.seconds["read"])
@@ -245,7 +246,7 @@ def instrumented(stores: Stores, repo: Path) -> Phases:
     """A cold run with timers around the parts ingest_git calls; originals put back after."""
     phases = Phases()
     store = open_store(stores.url)
-    originals: dict[str, Any] = {"read_commits": git.read_commits, "read_tags": git.read_tags}
+    originals: dict[str, Any] = {"read_commits": git.read_commits, "read_refs": git.read_refs}
 
     def timed(function: Callable[..., T], phase: str) -> Callable[..., T]:
         def run(*args: Any, **kwargs: Any) -> T:
@@ -270,7 +271,7 @@ def instrumented(stores: Stores, repo: Path) -> Phases:
             yield commit
 
     git.read_commits = timed_reading
-    git.read_tags = timed(originals["read_tags"], "tags")
+    git.read_refs = timed(originals["read_refs"], "refs")
     for method, phase in (
         ("insert_commits", "insert"),
         ("_resolve_short_reverts", "short reverts"),  # a part of insert_commits
@@ -286,7 +287,7 @@ def instrumented(stores: Stores, repo: Path) -> Phases:
         phases.total = time.perf_counter() - start
     finally:
         git.read_commits = originals["read_commits"]
-        git.read_tags = originals["read_tags"]
+        git.read_refs = originals["read_refs"]
         store.close()
     return phases
 

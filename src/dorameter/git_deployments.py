@@ -112,8 +112,9 @@ def read_deployments(
     environment: str,
     cursor: dict[str, Any],
     touching: dict[PathPrefixes, set[str]],
+    tags: list[git.TagRef],
 ) -> GitDeployments:
-    """The deployments git shows for each target.
+    """The deployments git shows for each target (`tags`: the repository's, from `read_refs`).
 
     A branch can hold tens of thousands of deploys: after the first run only the first-parent
     commits that landed since the remembered tip are listed. `touching` holds, per prefix set,
@@ -123,7 +124,6 @@ def read_deployments(
     remembered = _remembered_tips(cursor)
     tips: dict[str, str | None] = {}
     landed: dict[str, list[tuple[str, Any]]] = {}
-    tags = None
     found: dict[str, list[Deployment]] = {}
     for target in targets:
         if not target.from_git:
@@ -141,7 +141,6 @@ def read_deployments(
                 commits, branch, target.service, repository, environment
             )
             continue
-        tags = git.read_tags(repo) if tags is None else tags
         matcher = git.tag_matcher(target.tag_pattern)
         found[target.service] = git.deployments_from_tags(
             tags, matcher, target.service, repository, environment
@@ -166,16 +165,16 @@ def _remembered_tips(cursor: dict[str, Any]) -> dict[str, str]:
 
 
 def missing_deployment_notes(
-    repo: Path, targets: list[DeploymentTarget], found: dict[str, list[Deployment]]
+    targets: list[DeploymentTarget],
+    found: dict[str, list[Deployment]],
+    tags: list[git.TagRef],
 ) -> tuple[str, ...]:
     """One note per tag-deployed service whose pattern matched no tag, saying how to fix it."""
     notes = []
-    names: list[str] | None = None
+    names = [tag.name for tag in tags]
     for target in targets:
         if not target.from_git or target.deploy_branch or found.get(target.service):
             continue
-        if names is None:
-            names = [tag.name for tag in git.read_tags(repo)]
         notes.append(_no_tag_note(target, names, len(targets) > 1))
     return tuple(notes)
 

@@ -85,13 +85,14 @@ def _ingest_git_locked(
     _check_same_repository(store, repo, name)
     repository_id = store.ensure_repository(name, str(repo))
     cursor = store.read_cursor("git", name) or {}
-    tips = git.ref_tips(repo)  # before reading: whatever lands meanwhile is read again next time
+    refs = git.read_refs(repo)  # before reading: what lands meanwhile is read next time
+    tips = refs.tips
     seen = _still_present(repo, cursor.get("tips", []), tips)
     commits = git.read_commits(repo, name, exclude=seen, on_progress=on_commits)
     added = store.insert_commits(repository_id, read_ahead(commits))
     counted = _read_line_counts(store, repo, repository_id) if options.line_counts else 0
     touching = _declare_services(store, repo, name, repository_id, targets, added)
-    read = read_deployments(repo, name, targets, options.environment, cursor, touching)
+    read = read_deployments(repo, name, targets, options.environment, cursor, touching, refs.tags)
     found = [item for target in targets for item in read.found[target.service]]
     counts = store.upsert_deployments(found)
     attributed = store.attribute_pending(settings.backfill_horizon)
@@ -99,7 +100,7 @@ def _ingest_git_locked(
     if read.branch_tips:
         position["branch_tips"] = read.branch_tips
     store.write_cursor("git", name, position)
-    notes = missing_deployment_notes(repo, targets, read.found)
+    notes = missing_deployment_notes(targets, read.found, refs.tags)
     return IngestReport(
         source="git",
         scope=name,

@@ -12,7 +12,7 @@ import pytest
 from dorameter.errors import GitFailed, InvalidInput, NotARepository
 from dorameter.model import Commit, Deployment, DeploymentStatus
 from dorameter.sources import git
-from dorameter.sources.git import TagRef
+from dorameter.sources.git import Refs, TagRef
 from dorameter.sources.git_log import _records
 from tests.git.gitrepo import AUTHOR, GitRepo
 
@@ -331,6 +331,7 @@ def test_empty_repository_yields_nothing(repo: GitRepo) -> None:
     assert list(git.read_commits(path, "acme/api")) == []
     assert git.ref_tips(path) == []
     assert git.read_tags(path) == []
+    assert git.read_refs(path) == Refs([], [])
 
 
 def test_bare_clone_reads_the_same_as_its_source(repo: GitRepo, tmp_path: Path) -> None:
@@ -345,6 +346,7 @@ def test_bare_clone_reads_the_same_as_its_source(repo: GitRepo, tmp_path: Path) 
     assert read(bare) == read(repo)
     assert git.read_tags(bare.path) == git.read_tags(repo.path)
     assert git.ref_tips(bare.path) == git.ref_tips(repo.path)
+    assert git.read_refs(bare.path) == git.read_refs(repo.path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +428,36 @@ def test_tags_of_tags_are_peeled_and_tags_of_trees_skipped(repo: GitRepo) -> Non
         TagRef("outermost", sha, at("2026-01-07T00:00:00Z"), annotated=True),
     ]
     assert git.ref_tips(path) == [sha]
+    assert git.read_refs(path) == Refs([sha], git.read_tags(path))
+
+
+def test_refs_give_tips_and_tags_from_one_git_process(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An ingest takes its tips and its tags at one moment: one `git for-each-ref`, so a tag
+    # pushed in between cannot name a commit the tips (and so the commit read) do not hold.
+    tagged = repo.commit("Released", author_date="2026-01-01T00:00:00Z")
+    repo.tag("v1.0.0", annotated=True, date="2026-01-02T00:00:00Z")
+    repo.tag("nested", "v1.0.0", annotated=True, date="2026-01-03T00:00:00Z")
+    repo.branch("feature")
+    untagged = repo.commit("Work in progress")
+    repo.git("update-ref", "refs/remotes/origin/main", tagged)
+    path = git.open_repository(repo.path)
+    expected = Refs(git.ref_tips(path), git.read_tags(path))
+    calls: list[tuple[str, ...]] = []
+    real_run_git = git.run_git
+
+    def counted(where: Path, *args: str, **kwargs: str) -> str:
+        calls.append(args)
+        return real_run_git(where, *args, **kwargs)
+
+    monkeypatch.setattr(git, "run_git", counted)
+    refs = git.read_refs(path)
+
+    assert refs == expected
+    assert refs.tips == sorted({tagged, untagged})
+    assert [tag.name for tag in refs.tags] == ["nested", "v1.0.0"]  # no branch among them
+    assert [args[0] for args in calls] == ["for-each-ref", "cat-file"]  # cat-file: the nested tag
 
 
 def test_an_annotated_tag_without_tagger_takes_the_commit_date(repo: GitRepo) -> None:

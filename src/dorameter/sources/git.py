@@ -112,29 +112,69 @@ def open_repository(path: str | Path) -> Path:
     return where
 
 
+@dataclass(frozen=True)
+class Refs:
+    """What a repository's refs showed at one moment: the commits they point at, and its tags."""
+
+    tips: list[str]
+    tags: list[TagRef]
+
+
+# One line of `git for-each-ref --format=_TAG_FORMAT`, split at its NULs: ref name, object type
+# and name, the type and name of the object an annotated tag points at, tagger date, committer
+# date, committer date of the commit an annotated tag points at.
+_RefLine = tuple[str, str, str, str, str, str, str, str]
+
+
+def read_refs(repo: Path) -> Refs:
+    """The tips and the tags of one `git for-each-ref`, so that an ingest starts one git
+    process for both and sees no tag its tips do not hold (a tag pushed in between)."""
+    lines = _ref_lines(repo)
+    peeled = _peel_nested(repo, lines)
+    return Refs(_tips(lines, peeled), _tags(repo, lines, peeled))
+
+
 def read_tags(repo: Path) -> list[TagRef]:
     """Every tag that leads to a commit, with its peeled commit and date; others are skipped."""
+    lines = _ref_lines(repo, "refs/tags")
+    return _tags(repo, lines, _peel_nested(repo, lines))
+
+
+def _ref_lines(repo: Path, *patterns: str) -> list[_RefLine]:
+    output = run_git(repo, "for-each-ref", f"--format={_TAG_FORMAT}", *patterns)
+    return [_split_ref_line(line) for line in output.splitlines()]
+
+
+def _split_ref_line(line: str) -> _RefLine:
+    ref, kind, target, inner_kind, inner, tagger_at, committer_at, peeled_at = line.split("\0")
+    return ref, kind, target, inner_kind, inner, tagger_at, committer_at, peeled_at
+
+
+def _peel_nested(repo: Path, lines: list[_RefLine]) -> dict[str, str]:
+    """The commit each tag of a tag finally points at (`_peel`); none asked when there are none."""
+    nested = [target for _, kind, target, inner_kind, *_ in lines if kind == inner_kind == "tag"]
+    return _peel(repo, nested) if nested else {}
+
+
+def _tags(repo: Path, lines: list[_RefLine], peeled: dict[str, str]) -> list[TagRef]:
     tags: list[TagRef] = []
     nested: list[tuple[str, str, str]] = []  # (name, tag object, tagger date) of tags of tags
-    for line in run_git(repo, "for-each-ref", "refs/tags", f"--format={_TAG_FORMAT}").splitlines():
-        ref, kind, target, inner_kind, inner, tagger_at, committer_at, peeled_at = line.split("\0")
+    for ref, kind, target, inner_kind, inner, tagger_at, committer_at, peeled_at in lines:
+        if not ref.startswith("refs/tags/"):
+            continue
         name = ref.removeprefix("refs/tags/")
         if kind == "commit":
             tags.append(TagRef(name, target, utc_from_epoch(committer_at), annotated=False))
         elif kind == "tag" and inner_kind == "commit":
             tags.append(TagRef(name, inner, utc_from_epoch(tagger_at or peeled_at), annotated=True))
-        elif kind == "tag" and inner_kind == "tag":
+        elif kind == "tag" and inner_kind == "tag" and target in peeled:
             nested.append((name, target, tagger_at))
-    if nested:
-        peeled = _peel(repo, [target for _, target, _ in nested])
-        untimed = [peeled[t] for _, t, at in nested if not at and t in peeled]
-        times = _committer_times(repo, untimed) if untimed else {}
-        for name, target, tagger_at in nested:
-            if target in peeled:
-                sha = peeled[target]
-                tags.append(
-                    TagRef(name, sha, utc_from_epoch(tagger_at) if tagger_at else times[sha], True)
-                )
+    untimed = [peeled[target] for _, target, at in nested if not at]
+    times = _committer_times(repo, untimed) if untimed else {}
+    for name, target, tagger_at in nested:
+        sha = peeled[target]
+        tagged_at = utc_from_epoch(tagger_at) if tagger_at else times[sha]
+        tags.append(TagRef(name, sha, tagged_at, annotated=True))
     return sorted(tags, key=lambda tag: tag.name)
 
 
@@ -250,26 +290,23 @@ def ref_tips(repo: Path) -> list[str]:
 
     Save them as the incremental cursor and pass them as read_commits(exclude=...) next time.
     Take them before read_commits, so a push during the read is picked up by the next run.
+    (`read_refs` gives them together with the tags.)
     """
-    output = run_git(
-        repo,
-        "for-each-ref",
-        "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
-    )
+    lines = _ref_lines(repo)
+    return _tips(lines, _peel_nested(repo, lines))
+
+
+def _tips(lines: list[_RefLine], peeled: dict[str, str]) -> list[str]:
     tips: set[str] = set()
-    nested: list[str] = []
-    for line in output.splitlines():
-        ref, kind, target, inner_kind, inner = line.split("\0")
+    for ref, kind, target, inner_kind, inner, *_ in lines:
         if ref.startswith(NON_HISTORY_REFS):
             continue
         if kind == "commit":
             tips.add(target)
         elif kind == "tag" and inner_kind == "commit":
             tips.add(inner)
-        elif kind == "tag" and inner_kind == "tag":
-            nested.append(target)
-    if nested:
-        tips.update(_peel(repo, nested).values())
+        elif kind == "tag" and inner_kind == "tag" and target in peeled:
+            tips.add(peeled[target])
     return sorted(tips)
 
 
