@@ -21,6 +21,7 @@ from dorameter.model import (
     Period,
 )
 from dorameter.store import Store
+from dorameter.store.reads import _LoadedDeployments
 from dorameter.store.schema import deployments, incidents, to_micros
 from tests.store.store_support import at, commit, deployment, feed, linear, sha
 
@@ -215,3 +216,24 @@ def test_load_delivery_reaches_back_a_window_and_forward_to_rollbacks(store: Sto
     assert {fact.external_id: fact.rollback for fact in data.deployments}["back"] is True
     base = {fact.external_id: fact.rollback_base_id for fact in data.deployments}["back"]
     assert base == ids(store, deployments)["old"]
+
+
+def test_an_incident_names_the_first_loaded_deployment_of_its_cause() -> None:
+    # The lookups replaced a scan of the service's deployments per incident; where several
+    # match, the first loaded still wins, and an abbreviated sha still matches by prefix.
+    sha256 = "ab" * 32  # a SHA-256 repository's commit beside SHA-1 ones
+    facts = [
+        DeploymentFact(1, "shop", "production", sha("a"), at(1), "shop-1"),
+        DeploymentFact(2, "shop", "production", sha("a"), at(2), "shop-1"),  # a redeploy
+        DeploymentFact(3, "shop", "production", sha("b"), at(3), "shop-3"),
+        DeploymentFact(4, "shop", "production", sha256, at(4), "shop-4"),
+    ]
+    loaded = _LoadedDeployments(facts)
+
+    assert [loaded.named(name) for name in ("shop-1", "shop-3", "other")] == [1, 3, None]
+    assert loaded.of_version(sha("a")) == 1
+    assert loaded.of_version(sha("b")[:7]) == 3  # abbreviated: by prefix
+    assert loaded.of_version(sha("b")[:6]) is None  # too short to name a commit by prefix
+    assert loaded.of_version(sha256[:40]) == 4  # a SHA-1 length is still a prefix here
+    assert loaded.of_version(sha256) == 4
+    assert _LoadedDeployments([]).of_version(sha("a")) is None

@@ -326,12 +326,11 @@ def _incidents(
         incidents.c.started_at < scope.end,
     )
     grouped: dict[int, list[IncidentFact]] = {}
-    by_service: dict[int, dict[int, DeploymentFact]] = {}
+    by_service: dict[int, _LoadedDeployments] = {}
     for row in connection.execute(query):
-        by_id = by_service.get(row.service_id)
-        if by_id is None:  # once per service, not once per incident
-            by_id = {fact.id: fact for fact in facts.get(row.service_id, [])}
-            by_service[row.service_id] = by_id
+        loaded = by_service.get(row.service_id)
+        if loaded is None:  # once per service, not once per incident
+            loaded = by_service[row.service_id] = _LoadedDeployments(facts.get(row.service_id, []))
         grouped.setdefault(row.service_id, []).append(
             IncidentFact(
                 id=row.id,
@@ -340,7 +339,7 @@ def _incidents(
                 started_at=row.started_at,
                 resolved_at=row.resolved_at,
                 title=row.title,
-                linked_deployment_id=_incident_link(connection, row, by_id),
+                linked_deployment_id=_incident_link(connection, row, loaded),
                 change_caused=row.change_caused,
                 severity=row.severity,
                 caused_by_sha=row.caused_by_sha,
@@ -349,27 +348,52 @@ def _incidents(
     return grouped
 
 
-def _incident_link(
-    connection: Connection, row: Any, by_id: dict[int, DeploymentFact]
-) -> int | None:
+class _LoadedDeployments:
+    """One service's loaded deployments, looked up the ways an incident names its cause.
+
+    Dictionaries, not a scan of the deployments per incident: a service with thousands of
+    deployments and incidents in the period would otherwise cost their product. Where several
+    deployments match, the first loaded wins, as the scan it replaces returned.
+    """
+
+    def __init__(self, facts: list[DeploymentFact]) -> None:
+        self.by_id = {fact.id: fact for fact in facts}
+        self._by_external_id: dict[str, int] = {}
+        self._by_sha: dict[str, int] = {}
+        for fact in facts:
+            self._by_external_id.setdefault(fact.external_id, fact.id)
+            self._by_sha.setdefault(fact.sha, fact.id)
+        self._longest_sha = max((len(fact.sha) for fact in facts), default=0)
+
+    def named(self, external_id: str) -> int | None:
+        return self._by_external_id.get(external_id)
+
+    def of_version(self, sha: str) -> int | None:
+        """The deployment whose version is `sha`, or starts with it when abbreviated."""
+        if len(sha) < _SHORTEST_NAMED_SHA or len(sha) >= self._longest_sha:
+            return self._by_sha.get(sha)  # no prefix match possible: only an equal sha
+        return next((fact.id for fact in self.by_id.values() if fact.sha.startswith(sha)), None)
+
+
+def _incident_link(connection: Connection, row: Any, loaded: _LoadedDeployments) -> int | None:
     """Resolve what an incident names (deployment id, version, shipped commit) to a deployment."""
     if row.caused_by_deployment:
-        for fact in by_id.values():
-            if fact.external_id == row.caused_by_deployment:
-                return fact.id
+        named = loaded.named(row.caused_by_deployment)
+        if named is not None:
+            return named
     if row.caused_by_sha:
-        return _deployment_shipping(connection, row.caused_by_sha, by_id)
+        return _deployment_shipping(connection, row.caused_by_sha, loaded)
     return None
 
 
 def _deployment_shipping(
-    connection: Connection, sha: str, by_id: dict[int, DeploymentFact]
+    connection: Connection, sha: str, loaded: _LoadedDeployments
 ) -> int | None:
     """The loaded deployment whose version is, or which shipped, the named commit."""
+    version = loaded.of_version(sha)
+    if version is not None:
+        return version
     abbreviated = len(sha) >= _SHORTEST_NAMED_SHA
-    for fact in by_id.values():
-        if fact.sha == sha or (abbreviated and fact.sha.startswith(sha)):
-            return fact.id
     named = commits.c.sha.startswith(sha, autoescape=True) if abbreviated else commits.c.sha == sha
     query = (
         select(shipped.c.deployment_id)
@@ -377,7 +401,7 @@ def _deployment_shipping(
         .where(named)
     )
     for (deployment_id,) in connection.execute(query):
-        if deployment_id in by_id:
+        if deployment_id in loaded.by_id:
             return int(deployment_id)
     return None
 
