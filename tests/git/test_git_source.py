@@ -266,7 +266,7 @@ def test_commits_on_every_branch_and_remote_are_read_but_not_notes_or_stash(
 def test_incremental_read_returns_only_commits_after_the_saved_tips(repo: GitRepo) -> None:
     old = [repo.commit("One"), repo.commit("Two")]
     repo.tag("v1.0", annotated=True)
-    tips = git.ref_tips(git.open_repository(repo.path))
+    tips = git.read_refs(git.open_repository(repo.path)).tips
     assert tips == [old[-1]]
     assert len(read(repo)) == 2
 
@@ -275,7 +275,7 @@ def test_incremental_read_returns_only_commits_after_the_saved_tips(repo: GitRep
     new_on_branch = repo.commit("Side")
 
     assert {c.sha for c in read(repo, exclude=tips)} == {new_on_main, new_on_branch}
-    assert read(repo, exclude=git.ref_tips(git.open_repository(repo.path))) == []
+    assert read(repo, exclude=git.read_refs(git.open_repository(repo.path)).tips) == []
 
 
 def test_exclude_tolerates_forgotten_commits_and_rejects_non_shas(repo: GitRepo) -> None:
@@ -329,7 +329,6 @@ def test_empty_repository_yields_nothing(repo: GitRepo) -> None:
     path = git.open_repository(repo.path)
 
     assert list(git.read_commits(path, "acme/api")) == []
-    assert git.ref_tips(path) == []
     assert git.read_tags(path) == []
     assert git.read_refs(path) == Refs([], [])
 
@@ -345,7 +344,6 @@ def test_bare_clone_reads_the_same_as_its_source(repo: GitRepo, tmp_path: Path) 
 
     assert read(bare) == read(repo)
     assert git.read_tags(bare.path) == git.read_tags(repo.path)
-    assert git.ref_tips(bare.path) == git.ref_tips(repo.path)
     assert git.read_refs(bare.path) == git.read_refs(repo.path)
 
 
@@ -427,7 +425,6 @@ def test_tags_of_tags_are_peeled_and_tags_of_trees_skipped(repo: GitRepo) -> Non
         TagRef("outer", sha, at("2026-01-06T00:00:00Z"), annotated=True),
         TagRef("outermost", sha, at("2026-01-07T00:00:00Z"), annotated=True),
     ]
-    assert git.ref_tips(path) == [sha]
     assert git.read_refs(path) == Refs([sha], git.read_tags(path))
 
 
@@ -443,7 +440,7 @@ def test_refs_give_tips_and_tags_from_one_git_process(
     untagged = repo.commit("Work in progress")
     repo.git("update-ref", "refs/remotes/origin/main", tagged)
     path = git.open_repository(repo.path)
-    expected = Refs(git.ref_tips(path), git.read_tags(path))
+    tags = git.read_tags(path)  # its own for-each-ref, of refs/tags only
     calls: list[tuple[str, ...]] = []
     real_run_git = git.run_git
 
@@ -454,8 +451,7 @@ def test_refs_give_tips_and_tags_from_one_git_process(
     monkeypatch.setattr(git, "run_git", counted)
     refs = git.read_refs(path)
 
-    assert refs == expected
-    assert refs.tips == sorted({tagged, untagged})
+    assert refs == Refs(sorted({tagged, untagged}), tags)
     assert [tag.name for tag in refs.tags] == ["nested", "v1.0.0"]  # no branch among them
     assert [args[0] for args in calls] == ["for-each-ref", "cat-file"]  # cat-file: the nested tag
 

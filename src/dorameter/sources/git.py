@@ -38,8 +38,8 @@ __all__ = [
     "line_stats",
     "open_repository",
     "read_commits",
+    "read_refs",
     "read_tags",
-    "ref_tips",
     "tag_matcher",
 ]
 
@@ -114,7 +114,14 @@ def open_repository(path: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class Refs:
-    """What a repository's refs showed at one moment: the commits they point at, and its tags."""
+    """What a repository's refs showed at one moment.
+
+    tips: the distinct commits that branches, tags and remote refs point at, sorted (a detached
+    HEAD is not a ref: its few commits are simply read again next time). Save them as the
+    incremental cursor and pass them as read_commits(exclude=...) next time; take them before
+    read_commits, so a push during the read is picked up by the next run.
+    tags: every tag that leads to a commit, as `read_tags` gives them.
+    """
 
     tips: list[str]
     tags: list[TagRef]
@@ -282,18 +289,6 @@ def deployments_from_branch(
         )
         for sha, committed_at in reversed(list(commits))
     ]
-
-
-def ref_tips(repo: Path) -> list[str]:
-    """The distinct commits that branches, tags and remote refs point at, sorted (a detached
-    HEAD is not a ref: its few commits are simply read again next time).
-
-    Save them as the incremental cursor and pass them as read_commits(exclude=...) next time.
-    Take them before read_commits, so a push during the read is picked up by the next run.
-    (`read_refs` gives them together with the tags.)
-    """
-    lines = _ref_lines(repo)
-    return _tips(lines, _peel_nested(repo, lines))
 
 
 def _tips(lines: list[_RefLine], peeled: dict[str, str]) -> list[str]:

@@ -111,10 +111,10 @@ def read_commits(
 ) -> Iterator[Commit]:
     """Yield every commit reachable from any branch, tag, remote ref or HEAD, newest first.
 
-    `exclude` holds commit shas already read (ref_tips of the previous run): their ancestors are
-    skipped, so an incremental run reads only new commits. Excluded shas the repository no longer
-    has (history rewritten and garbage-collected) are ignored. `on_progress` receives the count
-    read so far every 1000 commits and once at the end.
+    `exclude` holds commit shas already read (the previous run's `read_refs` tips): their
+    ancestors are skipped, so an incremental run reads only new commits. Excluded shas the
+    repository no longer has (history rewritten and garbage-collected) are ignored.
+    `on_progress` receives the count read so far every 1000 commits and once at the end.
     """
     excluded = require_shas(exclude)
     stdin = "".join(f"^{sha}\n" for sha in excluded) if excluded else None
